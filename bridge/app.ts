@@ -1,0 +1,195 @@
+/**
+ * An Upstash-compatible REST front for Redis (see shared/reference/upstash-rest-protocol.md):
+ * the official @upstash/redis client, unchanged, talks to it as it would to Upstash.
+ *
+ *   POST /             one command          → 200 {result} | 400 {error}
+ *   POST /pipeline     commands, in order   → 200 [{result}|{error}, …]
+ *   POST /multi-exec   commands, atomically → 200 [{result}|{error}, …] | 400 {error: EXECABORT …}
+ *   POST /subscribe/:channel, /psubscribe/:pattern → text/event-stream
+ */
+import { createHash, timingSafeEqual } from "node:crypto";
+import { Hono } from "hono";
+import type { ContentfulStatusCode } from "hono/utils/http-status";
+import {
+  type RedisBackend,
+  type RedisCommand,
+  RedisCommandError,
+  RedisUnavailableError,
+  type ReplyOutcome,
+  type SubscriptionEvent,
+  type SubscriptionMode,
+} from "./backend";
+import { InvalidCommandError, parseCommand, parseCommandList } from "./command";
+import { encodeReply, type ResponseEncoding, sseText } from "./encode";
+
+export interface BridgeOptions {
+  readonly backend: RedisBackend;
+  /** The bearer token every request must carry. */
+  readonly token: string;
+  /** Larger bodies are refused with 413 before they are parsed. */
+  readonly maxBodyBytes?: number;
+  /** Comment lines on idle SSE streams, so proxies do not cut them. */
+  readonly sseHeartbeatMs?: number;
+  readonly logger?: Pick<Console, "error">;
+}
+
+export const DEFAULT_MAX_BODY_BYTES = 10 * 1024 * 1024;
+const DEFAULT_SSE_HEARTBEAT_MS = 15_000;
+
+const encoder = new TextEncoder();
+
+function digest(value: string): Buffer {
+  return createHash("sha256").update(value).digest();
+}
+
+function errorBody(message: string) {
+  return { error: message };
+}
+
+function encodingOf(request: Request): ResponseEncoding {
+  return request.headers.get("upstash-encoding")?.toLowerCase() === "base64" ? "base64" : "utf8";
+}
+
+function outcomeJson(outcome: ReplyOutcome, encoding: ResponseEncoding) {
+  return outcome.ok ? { result: encodeReply(outcome.value, encoding) } : errorBody(outcome.error);
+}
+
+/** SSE `data:` lines cannot hold a line break; such a message goes as a JSON string, which the client parses back. */
+function ssePayload(text: string): string {
+  return /[\r\n]/.test(text) ? JSON.stringify(text) : text;
+}
+
+function sseLine(event: SubscriptionEvent): string {
+  if (event.kind === "message") {
+    return `data: message,${sseText(event.channel)},${ssePayload(sseText(event.message))}\n\n`;
+  }
+  return `data: pmessage,${sseText(event.pattern)},${sseText(event.channel)},${ssePayload(sseText(event.message))}\n\n`;
+}
+
+class RequestBodyError extends Error {
+  constructor(
+    message: string,
+    readonly status: ContentfulStatusCode,
+  ) {
+    super(message);
+  }
+}
+
+async function readJson(request: Request, maxBytes: number): Promise<unknown> {
+  const declared = Number(request.headers.get("content-length") ?? Number.NaN);
+  if (declared > maxBytes) throw new RequestBodyError(`request body exceeds ${maxBytes} bytes`, 413);
+  const text = await request.text();
+  if (encoder.encode(text).byteLength > maxBytes) {
+    throw new RequestBodyError(`request body exceeds ${maxBytes} bytes`, 413);
+  }
+  if (text.trim() === "") throw new RequestBodyError("request body is empty: expected a JSON array", 400);
+  try {
+    return JSON.parse(text);
+  } catch (error) {
+    throw new RequestBodyError(`request body is not valid JSON: ${(error as Error).message}`, 400);
+  }
+}
+
+export function createBridgeApp(options: BridgeOptions): Hono {
+  const { backend } = options;
+  const expectedToken = digest(options.token);
+  const maxBodyBytes = options.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES;
+  const heartbeatMs = options.sseHeartbeatMs ?? DEFAULT_SSE_HEARTBEAT_MS;
+  const logger = options.logger ?? console;
+  // Read-your-writes: the client echoes the last token it saw; any strictly new value satisfies it.
+  let syncToken = 0;
+
+  const app = new Hono();
+
+  app.use("*", async (c, next) => {
+    const header = c.req.header("authorization") ?? "";
+    const match = /^Bearer\s+(.+)$/i.exec(header);
+    if (!match?.[1] || !timingSafeEqual(digest(match[1].trim()), expectedToken)) {
+      return c.json(errorBody("Unauthorized"), 401);
+    }
+    await next();
+    c.header("upstash-sync-token", String(++syncToken));
+  });
+
+  app.onError((error, c) => {
+    if (error instanceof RequestBodyError) return c.json(errorBody(error.message), error.status);
+    if (error instanceof InvalidCommandError || error instanceof RedisCommandError) {
+      return c.json(errorBody(error.message), 400);
+    }
+    if (error instanceof RedisUnavailableError) return c.json(errorBody(error.message), 503);
+    logger.error("upstash bridge: unexpected error", error);
+    return c.json(errorBody("internal bridge error"), 500);
+  });
+
+  app.notFound((c) => c.json(errorBody(`no such endpoint: ${c.req.method} ${c.req.path}`), 404));
+
+  const commandList = async (request: Request): Promise<RedisCommand[]> =>
+    parseCommandList(await readJson(request, maxBodyBytes));
+
+  app.post("/", async (c) => {
+    const command = parseCommand(await readJson(c.req.raw, maxBodyBytes));
+    const reply = await backend.execute(command);
+    return c.json({ result: encodeReply(reply, encodingOf(c.req.raw)) });
+  });
+
+  app.post("/pipeline", async (c) => {
+    const outcomes = await backend.pipeline(await commandList(c.req.raw));
+    const encoding = encodingOf(c.req.raw);
+    return c.json(outcomes.map((outcome) => outcomeJson(outcome, encoding)));
+  });
+
+  app.post("/multi-exec", async (c) => {
+    const outcomes = await backend.transaction(await commandList(c.req.raw));
+    const encoding = encodingOf(c.req.raw);
+    return c.json(outcomes.map((outcome) => outcomeJson(outcome, encoding)));
+  });
+
+  const subscribe = (mode: SubscriptionMode) => async (c: { req: { path: string; raw: Request } }) => {
+    // The client appends the channel to the URL unencoded (fetch escapes it), so decode the rest of the path.
+    const target = decodeURIComponent(c.req.path.slice(`/${mode}/`.length));
+    if (target === "")
+      throw new RequestBodyError(`${mode} needs a ${mode === "subscribe" ? "channel" : "pattern"}`, 400);
+    const signal = c.req.raw.signal;
+    let controller: ReadableStreamDefaultController<Uint8Array> | undefined;
+    let open = true;
+    const send = (text: string) => {
+      if (open) controller?.enqueue(encoder.encode(text));
+    };
+    const stream = new ReadableStream<Uint8Array>({
+      start: (streamController) => {
+        controller = streamController;
+      },
+      cancel: () => cleanup(),
+    });
+    // Subscribed before answering, so an unreachable Redis is a 503, not a broken 200 stream.
+    const subscription = await backend.subscribe(mode, encoder.encode(target), (event) =>
+      send(sseLine(event)),
+    );
+    const heartbeat = setInterval(() => send(": keep-alive\n\n"), heartbeatMs);
+    heartbeat.unref?.();
+    const cleanup = async () => {
+      if (!open) return;
+      open = false;
+      clearInterval(heartbeat);
+      await subscription.close();
+    };
+    // The client unsubscribes by aborting its fetch; the dedicated Redis connection goes with it.
+    signal.addEventListener("abort", () => void cleanup(), { once: true });
+    if (signal.aborted) await cleanup();
+    send(`data: ${mode},${target},${subscription.count}\n\n`);
+    return new Response(stream, {
+      status: 200,
+      headers: { "content-type": "text/event-stream", "cache-control": "no-cache", connection: "keep-alive" },
+    });
+  };
+  app.post("/subscribe/*", subscribe("subscribe"));
+  app.post("/psubscribe/*", subscribe("psubscribe"));
+
+  for (const path of ["/", "/pipeline", "/multi-exec", "/subscribe/*", "/psubscribe/*"]) {
+    app.all(path, (c) =>
+      c.json(errorBody(`method ${c.req.method} is not allowed: the REST API takes POST`), 405),
+    );
+  }
+
+  return app;
+}

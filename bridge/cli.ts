@@ -1,0 +1,72 @@
+/**
+ * npm run bridge -- --port 8079 --redis-url redis://127.0.0.1:6379 --token T
+ *
+ * Serves the Upstash REST protocol in front of a Redis, so Workers and tools using
+ * @upstash/redis can be developed against a local or self-hosted Redis.
+ */
+import { parseArgs } from "node:util";
+import { startBridgeServer } from "./server";
+
+const USAGE = `usage: npm run bridge -- [--port N] [--host 127.0.0.1] [--redis-url redis://host:port] [--token T]
+  --port       port to listen on (default: $BRIDGE_PORT, else a free port)
+  --host       interface to bind (default 127.0.0.1)
+  --redis-url  Redis to front (default: $REDIS_URL, else the in-process emulator)
+  --token      bearer token clients must send (default: $UPSTASH_REDIS_REST_TOKEN, else "local-dev-token")`;
+
+function fail(problems: string[]): never {
+  console.error(`bridge: ${problems.join("; ")}\n${USAGE}`);
+  process.exit(2);
+}
+
+let values: Record<string, string | boolean | undefined>;
+try {
+  ({ values } = parseArgs({
+    options: {
+      port: { type: "string" },
+      host: { type: "string" },
+      "redis-url": { type: "string" },
+      token: { type: "string" },
+      help: { type: "boolean" },
+    },
+    strict: true,
+  }));
+} catch (error) {
+  fail([(error as Error).message]);
+}
+if (values.help) {
+  console.log(USAGE);
+  process.exit(0);
+}
+
+const problems: string[] = [];
+const portText = (values.port as string | undefined) ?? process.env.BRIDGE_PORT ?? "0";
+const port = Number(portText);
+if (!Number.isInteger(port) || port < 0 || port > 65535)
+  problems.push(`--port must be 0-65535, got '${portText}'`);
+const redisUrl = (values["redis-url"] as string | undefined) ?? process.env.REDIS_URL;
+if (redisUrl && !/^rediss?:\/\//.test(redisUrl))
+  problems.push(`--redis-url must start with redis://, got '${redisUrl}'`);
+const token =
+  (values.token as string | undefined) ?? process.env.UPSTASH_REDIS_REST_TOKEN ?? "local-dev-token";
+if (token.trim() === "") problems.push("--token must not be empty");
+if (problems.length > 0) fail(problems);
+
+try {
+  const bridge = await startBridgeServer({
+    token,
+    port,
+    hostname: (values.host as string | undefined) ?? "127.0.0.1",
+    ...(redisUrl ? { redisUrl } : {}),
+  });
+  console.log(`redis-rest: ${bridge.url}`);
+  console.error(`# backend: ${redisUrl ?? "in-process emulator (ioredis-mock)"}`);
+  const stop = async () => {
+    await bridge.close();
+    process.exit(0);
+  };
+  process.once("SIGINT", stop);
+  process.once("SIGTERM", stop);
+} catch (error) {
+  console.error(`bridge: ${(error as Error).message}`);
+  process.exit(1);
+}

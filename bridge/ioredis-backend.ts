@@ -1,0 +1,189 @@
+/**
+ * The bridge's backend over a real Redis server, through ioredis.
+ *
+ * - One shared connection carries single commands and pipelines (ioredis writes
+ *   them in order on one socket, so a pipeline keeps its order).
+ * - Transactions run on a small pool of dedicated connections, one transaction at
+ *   a time each, so no other request's command can land between MULTI and EXEC.
+ * - Each subscription gets a connection of its own, closed with the SSE stream.
+ */
+import { Redis, ReplyError } from "ioredis";
+import {
+  NestedReplyError,
+  type RedisBackend,
+  type RedisCommand,
+  RedisCommandError,
+  type RedisReply,
+  RedisUnavailableError,
+  type ReplyOutcome,
+  type Subscription,
+  type SubscriptionEvent,
+  type SubscriptionMode,
+} from "./backend";
+
+export interface IoredisBackendOptions {
+  /** `redis://host:port[/db]`. */
+  readonly url: string;
+  /** Dedicated connections for /multi-exec. */
+  readonly transactionConnections?: number;
+}
+
+type Argument = Buffer;
+
+function toArgs(command: RedisCommand): Argument[] {
+  return command.args.map((arg) => Buffer.from(arg.buffer, arg.byteOffset, arg.byteLength));
+}
+
+function isReplyError(error: unknown): error is Error {
+  return error instanceof ReplyError;
+}
+
+function toBackendError(error: unknown): Error {
+  if (isReplyError(error)) return new RedisCommandError(error.message);
+  const message = error instanceof Error ? error.message : String(error);
+  return new RedisUnavailableError(`Redis is unavailable: ${message}`, { cause: error });
+}
+
+function toReply(value: unknown): RedisReply {
+  if (value === null || value === undefined) return null;
+  if (typeof value === "number" || typeof value === "string") return value;
+  if (Buffer.isBuffer(value)) return value;
+  if (Array.isArray(value)) return value.map(toReply);
+  if (value instanceof Error) return new NestedReplyError(value.message);
+  return String(value);
+}
+
+function toOutcome(result: PromiseSettledResult<unknown>): ReplyOutcome {
+  if (result.status === "fulfilled") return { ok: true, value: toReply(result.value) };
+  const error = toBackendError(result.reason);
+  // A broken connection fails the whole request (503), not one pipeline slot.
+  if (error instanceof RedisUnavailableError) throw error;
+  return { ok: false, error: error.message };
+}
+
+function connect(url: string, connectionName: string): Redis {
+  return new Redis(url, {
+    lazyConnect: true,
+    connectionName,
+    // Fail fast while Redis is down instead of queueing HTTP requests without bound.
+    enableOfflineQueue: false,
+    maxRetriesPerRequest: 1,
+  });
+}
+
+/** A fixed set of connections, each lent to one transaction at a time. */
+class ConnectionPool {
+  private readonly idle: Redis[];
+  private readonly waiting: Array<(connection: Redis) => void> = [];
+
+  constructor(readonly connections: readonly Redis[]) {
+    this.idle = [...connections];
+  }
+
+  async use<T>(work: (connection: Redis) => Promise<T>): Promise<T> {
+    const connection = this.idle.pop() ?? (await new Promise<Redis>((resolve) => this.waiting.push(resolve)));
+    try {
+      return await work(connection);
+    } finally {
+      const next = this.waiting.shift();
+      if (next) next(connection);
+      else this.idle.push(connection);
+    }
+  }
+}
+
+export async function createIoredisBackend(options: IoredisBackendOptions): Promise<RedisBackend> {
+  const shared = connect(options.url, "upstash-bridge");
+  const pool = new ConnectionPool(
+    Array.from({ length: options.transactionConnections ?? 4 }, (_, index) =>
+      connect(options.url, `upstash-bridge-tx-${index}`),
+    ),
+  );
+  const subscribers = new Set<Redis>();
+  try {
+    await Promise.all([shared.connect(), ...pool.connections.map((connection) => connection.connect())]);
+  } catch (error) {
+    shared.disconnect();
+    for (const connection of pool.connections) connection.disconnect();
+    throw new RedisUnavailableError(`cannot connect to Redis at ${options.url}`, { cause: error });
+  }
+
+  return {
+    kind: "redis",
+
+    async execute(command) {
+      try {
+        return toReply(await shared.callBuffer(command.name, ...toArgs(command)));
+      } catch (error) {
+        throw toBackendError(error);
+      }
+    },
+
+    async pipeline(commands) {
+      const results = await Promise.allSettled(
+        commands.map((command) => shared.callBuffer(command.name, ...toArgs(command))),
+      );
+      return results.map(toOutcome);
+    },
+
+    transaction(commands) {
+      return pool.use(async (connection) => {
+        // Issued together so the whole transaction is one write on this connection.
+        const multi = connection.callBuffer("MULTI");
+        const queued = commands.map((command) => connection.callBuffer(command.name, ...toArgs(command)));
+        const exec = connection.callBuffer("EXEC");
+        const [multiResult, execResult, ...queueResults] = await Promise.allSettled([multi, exec, ...queued]);
+        for (const result of [multiResult, ...queueResults]) {
+          if (result?.status === "rejected" && !isReplyError(result.reason))
+            throw toBackendError(result.reason);
+        }
+        if (execResult?.status === "rejected") throw toBackendError(execResult.reason);
+        const replies = execResult?.value;
+        if (!Array.isArray(replies)) throw new RedisCommandError("EXECABORT Transaction discarded");
+        return replies.map(
+          (reply: unknown): ReplyOutcome =>
+            reply instanceof Error
+              ? { ok: false, error: reply.message }
+              : { ok: true, value: toReply(reply) },
+        );
+      });
+    },
+
+    async subscribe(mode: SubscriptionMode, target: Uint8Array, onEvent: (event: SubscriptionEvent) => void) {
+      const connection = connect(options.url, `upstash-bridge-${mode}`);
+      subscribers.add(connection);
+      const targetBuffer = Buffer.from(target);
+      connection.on("messageBuffer", (channel: Buffer, message: Buffer) => {
+        onEvent({ kind: "message", channel, message });
+      });
+      // ioredis passes the pattern as a string even on the Buffer event (DataHandler: reply[1].toString()).
+      connection.on("pmessageBuffer", (pattern: Buffer | string, channel: Buffer, message: Buffer) => {
+        onEvent({ kind: "pmessage", pattern: Buffer.from(pattern), channel, message });
+      });
+      let closed = false;
+      const close = async () => {
+        if (closed) return;
+        closed = true;
+        subscribers.delete(connection);
+        connection.disconnect();
+      };
+      try {
+        await connection.connect();
+        const count =
+          mode === "subscribe"
+            ? await connection.subscribe(targetBuffer)
+            : await connection.psubscribe(targetBuffer.toString("utf8"));
+        return { count: Number(count), close } satisfies Subscription;
+      } catch (error) {
+        await close();
+        throw toBackendError(error);
+      }
+    },
+
+    async close() {
+      for (const connection of subscribers) connection.disconnect();
+      subscribers.clear();
+      await Promise.allSettled([shared.quit(), ...pool.connections.map((connection) => connection.quit())]);
+    },
+  };
+}

@@ -1,0 +1,118 @@
+/**
+ * The marketplace's domain records, as every part of the system exchanges them
+ * (origin API bodies, events, Redis values). Defined once here; JSON field names
+ * are camelCase everywhere (DESIGN "Domain essentials").
+ *
+ * Runtime-neutral: imported by the Worker (workerd), the Lambdas and the Node tools.
+ */
+import { z } from "zod";
+
+export const GPU_STATUSES = ["available", "busy", "maintenance", "offline"] as const;
+export const PROVIDER_STATUSES = ["active", "maintenance", "offline"] as const;
+export const BOOKING_STATUSES = ["confirmed", "cancelled"] as const;
+
+/** Identifiers travel in URL paths and Redis keys, so they are restricted to a safe alphabet. */
+export const identifierSchema = z
+  .string()
+  .min(1)
+  .max(128)
+  .regex(/^[A-Za-z0-9][A-Za-z0-9._-]*$/, "must be letters, digits, '.', '_' or '-'");
+
+const isoTimestampSchema = z.iso.datetime({ offset: true });
+const moneySchema = z.number().finite().nonnegative();
+/** Monotonic per entity, set by the booking system; decides which write wins. */
+const versionSchema = z.number().int().nonnegative();
+
+export const gpuSchema = z.object({
+  gpuId: identifierSchema,
+  providerId: identifierSchema,
+  gpuType: identifierSchema,
+  region: identifierSchema,
+  status: z.enum(GPU_STATUSES),
+  pricePerHour: moneySchema,
+  performanceScore: z.number().finite().nonnegative(),
+  memoryGb: z.number().int().positive(),
+  version: versionSchema,
+  updatedAt: isoTimestampSchema,
+});
+export type Gpu = z.infer<typeof gpuSchema>;
+
+export const priceSchema = z.object({
+  gpuType: identifierSchema,
+  region: identifierSchema,
+  pricePerHour: moneySchema,
+  version: versionSchema,
+  updatedAt: isoTimestampSchema,
+});
+export type Price = z.infer<typeof priceSchema>;
+
+export const providerSchema = z.object({
+  providerId: identifierSchema,
+  name: z.string().min(1).max(200),
+  status: z.enum(PROVIDER_STATUSES),
+  region: identifierSchema,
+  gpuIds: z.array(identifierSchema),
+  version: versionSchema,
+  updatedAt: isoTimestampSchema,
+});
+export type Provider = z.infer<typeof providerSchema>;
+
+export const bookingSchema = z.object({
+  bookingId: identifierSchema,
+  gpuId: identifierSchema,
+  userId: identifierSchema,
+  startsAt: isoTimestampSchema,
+  endsAt: isoTimestampSchema,
+  pricePerHour: moneySchema,
+  status: z.enum(BOOKING_STATUSES),
+});
+export type Booking = z.infer<typeof bookingSchema>;
+
+export const marketStatsSchema = z.object({
+  region: identifierSchema,
+  gpuType: identifierSchema,
+  totalCount: z.number().int().nonnegative(),
+  availableCount: z.number().int().nonnegative(),
+  busyCount: z.number().int().nonnegative(),
+  /** busy / (available + busy); 0 when nothing is rentable. */
+  utilisation: z.number().min(0).max(1),
+  /** Over available GPUs; null when none is available. */
+  averagePricePerHour: moneySchema.nullable(),
+  minPricePerHour: moneySchema.nullable(),
+  version: versionSchema,
+  updatedAt: isoTimestampSchema,
+});
+export type MarketStats = z.infer<typeof marketStatsSchema>;
+
+export const orderBookLevelSchema = z.object({
+  pricePerHour: moneySchema,
+  quantity: z.number().int().positive(),
+});
+export type OrderBookLevel = z.infer<typeof orderBookLevelSchema>;
+
+export const orderBookSchema = z.object({
+  gpuType: identifierSchema,
+  region: identifierSchema,
+  /** Highest first. */
+  bids: z.array(orderBookLevelSchema),
+  /** Lowest first. */
+  asks: z.array(orderBookLevelSchema),
+  version: versionSchema,
+  updatedAt: isoTimestampSchema,
+});
+export type OrderBook = z.infer<typeof orderBookSchema>;
+
+export const regionSchema = z.object({
+  regionId: identifierSchema,
+  name: z.string().min(1),
+  location: z.string().min(1),
+});
+export type Region = z.infer<typeof regionSchema>;
+
+export const gpuTypeSchema = z.object({
+  gpuType: identifierSchema,
+  vendor: z.string().min(1),
+  memoryGb: z.number().int().positive(),
+  architecture: z.string().min(1),
+});
+export type GpuType = z.infer<typeof gpuTypeSchema>;

@@ -1,0 +1,140 @@
+/**
+ * `npm start` end to end: the real CLI brings up redis-server, the bridge, the
+ * origin and the Worker in workerd; the edge URL serves data read through the
+ * bridge; a signal stops every process it started.
+ */
+import { type ChildProcessWithoutNullStreams, spawn } from "node:child_process";
+import { readdirSync, readFileSync } from "node:fs";
+import { fileURLToPath } from "node:url";
+import { Redis } from "@upstash/redis";
+import { describe, expect, it } from "vitest";
+import { createKeyspace } from "../../../core/keys";
+import { DEFAULT_LOCAL_TOKEN } from "../../../local/stack";
+
+const projectRoot = fileURLToPath(new URL("../../..", import.meta.url));
+
+/** Every process whose parent chain leads to `rootPid`, read from /proc. */
+function descendants(rootPid: number): number[] {
+  const parentOf = new Map<number, number>();
+  for (const entry of readdirSync("/proc")) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      const stat = readFileSync(`/proc/${entry}/stat`, "utf8");
+      // Field 4 (ppid) follows the command name, which is in parentheses and may contain spaces.
+      const ppid = Number(stat.slice(stat.lastIndexOf(")") + 2).split(" ")[1]);
+      parentOf.set(Number(entry), ppid);
+    } catch {
+      // the process ended while we looked
+    }
+  }
+  const found: number[] = [];
+  const frontier = [rootPid];
+  while (frontier.length > 0) {
+    const parent = frontier.pop();
+    for (const [pid, ppid] of parentOf) {
+      if (ppid === parent) {
+        found.push(pid);
+        frontier.push(pid);
+      }
+    }
+  }
+  return found;
+}
+
+function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    const state = readFileSync(`/proc/${pid}/stat`, "utf8");
+    return state.slice(state.lastIndexOf(")") + 2, state.lastIndexOf(")") + 3) !== "Z";
+  } catch {
+    return false;
+  }
+}
+
+function waitForServices(
+  child: ChildProcessWithoutNullStreams,
+  timeoutMs: number,
+): Promise<Map<string, string>> {
+  return new Promise((resolve, reject) => {
+    const services = new Map<string, string>();
+    let stdout = "";
+    let stderr = "";
+    const timer = setTimeout(
+      () => reject(new Error(`npm start printed no edge line in time:\n${stdout}\n${stderr}`)),
+      timeoutMs,
+    );
+    child.stderr.on("data", (chunk: Buffer) => {
+      stderr += chunk.toString();
+    });
+    child.stdout.on("data", (chunk: Buffer) => {
+      stdout += chunk.toString();
+      for (const line of stdout.split("\n")) {
+        const match = /^([a-z-]+): (\S+)$/.exec(line);
+        if (match?.[1] && match[2]) services.set(match[1], match[2]);
+      }
+      if (services.has("edge")) {
+        clearTimeout(timer);
+        resolve(services);
+      }
+    });
+    child.once("exit", (code) => {
+      clearTimeout(timer);
+      reject(new Error(`npm start exited early with ${code}:\n${stdout}\n${stderr}`));
+    });
+  });
+}
+
+describe("npm start (local stack)", () => {
+  const cases: ReadonlyArray<{ launcher: "node" | "npm"; signal: NodeJS.Signals; gpuId: string }> = [
+    { launcher: "node", signal: "SIGINT", gpuId: "gpu-00011" },
+    { launcher: "node", signal: "SIGTERM", gpuId: "gpu-00012" },
+    // A process manager stopping `npm start`: npm's `sh -c` does not pass the signal on.
+    { launcher: "npm", signal: "SIGTERM", gpuId: "gpu-00013" },
+  ];
+
+  it.for(cases)(
+    "serves the edge API through the bridge and leaves no process behind ($launcher, $signal)",
+    { timeout: 120_000 },
+    async ({ launcher, signal, gpuId }) => {
+      const [command, args] =
+        launcher === "npm"
+          ? ["npm", ["start", "--silent"]]
+          : [process.execPath, ["--import", "tsx", "local/start.ts"]];
+      const child = spawn(command, args, {
+        cwd: projectRoot,
+        env: { ...process.env, EDGE_PORT: "0", ORIGIN_PORT: "0", BRIDGE_PORT: "0" },
+      });
+      try {
+        const services = await waitForServices(child, 90_000);
+        expect([...services.keys()]).toEqual(["redis", "redis-rest", "origin", "edge"]);
+        expect(services.get("redis")).toMatch(/^redis:\/\/127\.0\.0\.1:\d+$/);
+
+        const first = await fetch(`${services.get("edge")}/v1/gpus/${gpuId}`);
+        expect(first.status).toBe(200);
+        expect(first.headers.get("x-cache")).toBe("ORIGIN");
+        const body = (await first.json()) as { gpuId: string };
+        expect(body.gpuId).toBe(gpuId);
+
+        const redis = new Redis({ url: services.get("redis-rest") ?? "", token: DEFAULT_LOCAL_TOKEN });
+        expect(await redis.get(createKeyspace().gpu(gpuId))).toEqual(body);
+        const second = await fetch(`${services.get("edge")}/v1/gpus/${gpuId}`);
+        expect(second.headers.get("x-cache")).toBe("L2");
+        expect(await second.json()).toEqual(body);
+
+        const spawned = descendants(child.pid ?? -1);
+        expect(spawned.length).toBeGreaterThanOrEqual(3); // tsx's node, redis-server, wrangler (+ workerd)
+        const exited = new Promise<number | null>((resolve) => child.once("exit", (code) => resolve(code)));
+        child.kill(signal);
+        const code = await exited;
+        if (launcher === "node") expect(code).toBe(0);
+        // workerd is reaped by the group kill; give the kernel a moment to reap.
+        const deadline = Date.now() + 5_000;
+        while (spawned.some(isAlive) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
+        expect(spawned.filter(isAlive)).toEqual([]);
+        await expect(fetch(`${services.get("edge")}/v1/gpus/${gpuId}`)).rejects.toThrow();
+      } finally {
+        if (child.exitCode === null) child.kill("SIGKILL");
+      }
+    },
+  );
+});

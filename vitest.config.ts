@@ -1,0 +1,40 @@
+import { cloudflareTest } from "@cloudflare/vitest-plugin";
+import { defineConfig } from "vitest/config";
+
+export default defineConfig({
+  test: {
+    globalSetup: ["test/setup/global-setup.ts"],
+    projects: [
+      {
+        extends: true,
+        test: {
+          name: "node",
+          include: ["test/node/**/*.test.ts"],
+          environment: "node",
+        },
+      },
+      {
+        extends: true,
+        plugins: [
+          cloudflareTest(({ inject }) => ({
+            wrangler: { configPath: "./wrangler.toml" },
+            miniflare: {
+              // The test runner itself imports node:* modules; the deployed Worker does not need this flag.
+              compatibilityFlags: ["nodejs_compat"],
+              bindings: {
+                UPSTASH_REDIS_REST_URL: inject("bridgeUrl"),
+                UPSTASH_REDIS_REST_TOKEN: inject("bridgeToken"),
+                ORIGIN_URL: inject("originUrl"),
+                TEST_REDIS_BACKEND: inject("bridgeBackend"),
+              },
+            },
+          })),
+        ],
+        test: {
+          name: "workers",
+          include: ["test/workers/**/*.test.ts"],
+        },
+      },
+    ],
+  },
+});
