@@ -11,6 +11,8 @@ export default defineConfig({
           name: "node",
           include: ["test/node/**/*.test.ts"],
           environment: "node",
+          // Test files build their own state (stores, bridges, key prefixes), so one worker can run several.
+          isolate: false,
         },
       },
       {

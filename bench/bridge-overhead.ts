@@ -5,11 +5,12 @@
  * versus ioredis → the same Redis directly, measured side by side in one run
  * (compare the ratio; absolute times on a shared machine are noise).
  */
+
+import { spawn } from "node:child_process";
+import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
 import { Redis as UpstashRedis } from "@upstash/redis";
 import { Redis as IoRedis } from "ioredis";
-import { spawn } from "node:child_process";
-import { fileURLToPath } from "node:url";
 import { startRedisServer, stopChild } from "../local/redis-server";
 
 const { values } = parseArgs({

@@ -132,12 +132,15 @@ export function createEmulatorBackend(): RedisBackend {
           throw new RedisCommandError("EXECABORT Transaction discarded because of previous errors.");
         }
       }
-      const results = (await client
-        .multi(commands.map((command) => [command.name.toLowerCase(), ...textArgs(command)]))
-        .exec()) as Array<[Error | null, unknown]> | null;
-      return (results ?? []).map(
-        ([error, value]): ReplyOutcome =>
-          error ? { ok: false, error: errorText(error) } : { ok: true, value: toReply(value) },
+      // Not client.multi(): its exec() rejects as a whole when one command fails at run time.
+      // Every command starts before any is awaited, and ioredis-mock does each one's work
+      // synchronously, so nothing from another request lands in between.
+      const results = await Promise.allSettled(commands.map((command) => run(client, command)));
+      return results.map(
+        (result): ReplyOutcome =>
+          result.status === "fulfilled"
+            ? { ok: true, value: result.value }
+            : { ok: false, error: errorText(result.reason) },
       );
     },
 
@@ -165,6 +168,8 @@ export function createEmulatorBackend(): RedisBackend {
           if (closed) return;
           closed = true;
           subscribers.delete(subscriber);
+          // disconnect() alone leaves an ioredis-mock subscriber registered: it kept receiving messages.
+          await (mode === "subscribe" ? subscriber.unsubscribe(name) : subscriber.punsubscribe(name));
           subscriber.disconnect();
         },
       };

@@ -26,6 +26,7 @@ export interface IoredisBackendOptions {
   readonly url: string;
   /** Dedicated connections for /multi-exec. */
   readonly transactionConnections?: number;
+  readonly logger?: Pick<Console, "warn">;
 }
 
 type Argument = Buffer;
@@ -61,14 +62,27 @@ function toOutcome(result: PromiseSettledResult<unknown>): ReplyOutcome {
   return { ok: false, error: error.message };
 }
 
-function connect(url: string, connectionName: string): Redis {
-  return new Redis(url, {
+function connect(url: string, connectionName: string, logger: Pick<Console, "warn">): Redis {
+  const connection = new Redis(url, {
     lazyConnect: true,
     connectionName,
     // Fail fast while Redis is down instead of queueing HTTP requests without bound.
     enableOfflineQueue: false,
     maxRetriesPerRequest: 1,
   });
+  // ioredis reports every failed reconnect attempt; one line per outage is enough.
+  let reported = false;
+  connection.on("error", (error: Error) => {
+    if (reported) return;
+    reported = true;
+    logger.warn(
+      `upstash bridge: connection ${connectionName} to Redis failed (${error.message}); reconnecting`,
+    );
+  });
+  connection.on("ready", () => {
+    reported = false;
+  });
+  return connection;
 }
 
 /** A fixed set of connections, each lent to one transaction at a time. */
@@ -93,10 +107,11 @@ class ConnectionPool {
 }
 
 export async function createIoredisBackend(options: IoredisBackendOptions): Promise<RedisBackend> {
-  const shared = connect(options.url, "upstash-bridge");
+  const logger = options.logger ?? console;
+  const shared = connect(options.url, "upstash-bridge", logger);
   const pool = new ConnectionPool(
     Array.from({ length: options.transactionConnections ?? 4 }, (_, index) =>
-      connect(options.url, `upstash-bridge-tx-${index}`),
+      connect(options.url, `upstash-bridge-tx-${index}`, logger),
     ),
   );
   const subscribers = new Set<Redis>();
@@ -150,7 +165,7 @@ export async function createIoredisBackend(options: IoredisBackendOptions): Prom
     },
 
     async subscribe(mode: SubscriptionMode, target: Uint8Array, onEvent: (event: SubscriptionEvent) => void) {
-      const connection = connect(options.url, `upstash-bridge-${mode}`);
+      const connection = connect(options.url, `upstash-bridge-${mode}`, logger);
       subscribers.add(connection);
       const targetBuffer = Buffer.from(target);
       connection.on("messageBuffer", (channel: Buffer, message: Buffer) => {
@@ -183,7 +198,11 @@ export async function createIoredisBackend(options: IoredisBackendOptions): Prom
     async close() {
       for (const connection of subscribers) connection.disconnect();
       subscribers.clear();
-      await Promise.allSettled([shared.quit(), ...pool.connections.map((connection) => connection.quit())]);
+      const connections = [shared, ...pool.connections];
+      await Promise.allSettled(connections.map((connection) => connection.quit()));
+      // Without an offline queue, QUIT is refused while Redis is unreachable and ioredis keeps
+      // reconnecting forever; disconnect() stops that (and is a no-op after a successful QUIT).
+      for (const connection of connections) connection.disconnect();
     },
   };
 }
