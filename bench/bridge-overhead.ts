@@ -7,6 +7,7 @@
  */
 
 import { spawn } from "node:child_process";
+import { readFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
 import { Redis as UpstashRedis } from "@upstash/redis";
@@ -60,7 +61,18 @@ async function startBridgeProcess(redisUrl: string) {
     });
     child.once("exit", (code) => reject(new Error(`bridge exited with ${code}: ${output}`)));
   });
-  return { url, stop: () => stopChild(child) };
+  return { url, pid: child.pid ?? -1, stop: () => stopChild(child) };
+}
+
+/** CPU time (ms) a process has used so far, from /proc (Linux); NaN elsewhere. */
+function processCpuMs(pid: number): number {
+  try {
+    const fields = readFileSync(`/proc/${pid}/stat`, "utf8").split(") ")[1]?.split(" ") ?? [];
+    // utime and stime, in clock ticks (100 per second on Linux).
+    return (Number(fields[11]) + Number(fields[12])) * 10;
+  } catch {
+    return Number.NaN;
+  }
 }
 
 const redis = await startRedisServer();
@@ -76,18 +88,24 @@ try {
 
   console.log(`GET x ${commands}, redis-server ${redis.url}, Node ${process.version}`);
   console.log(
-    "| in flight | ioredis direct ops/s | @upstash/redis via bridge ops/s | bridge / direct time |",
+    "| in flight | ioredis direct ops/s | @upstash/redis via bridge ops/s | bridge / direct time | client CPU µs/op | bridge CPU µs/op |",
   );
-  console.log("|---|---|---|---|");
+  console.log("|---|---|---|---|---|---|");
+  const perSecond = (ms: number) => Math.round((commands / ms) * 1000);
+  const perOp = (ms: number) => Math.round((ms * 1000) / commands);
   for (const concurrency of concurrencies) {
-    // Alternate the order so neither path always runs on a warmer machine.
-    const directMs = await timed(concurrency, (key) => direct.get(key));
+    // Direct runs before and after the bridge run, so neither path always gets the warmer machine.
+    const directBefore = await timed(concurrency, (key) => direct.get(key));
+    const clientCpu = process.cpuUsage();
+    const bridgeCpu = processCpuMs(bridge.pid);
     const bridgeMs = await timed(concurrency, (key) => viaBridge.get(key));
-    const directAgain = await timed(concurrency, (key) => direct.get(key));
-    const directBest = Math.min(directMs, directAgain);
-    const perSecond = (ms: number) => Math.round((commands / ms) * 1000);
+    const clientCpuUsed = process.cpuUsage(clientCpu);
+    const clientCpuMs = (clientCpuUsed.user + clientCpuUsed.system) / 1000;
+    const bridgeCpuMs = processCpuMs(bridge.pid) - bridgeCpu;
+    const directAfter = await timed(concurrency, (key) => direct.get(key));
+    const directMs = (directBefore + directAfter) / 2;
     console.log(
-      `| ${concurrency} | ${perSecond(directBest)} | ${perSecond(bridgeMs)} | ${(bridgeMs / directBest).toFixed(2)}x |`,
+      `| ${concurrency} | ${perSecond(directMs)} | ${perSecond(bridgeMs)} | ${(bridgeMs / directMs).toFixed(2)}x | ${perOp(clientCpuMs)} | ${perOp(bridgeCpuMs)} |`,
     );
   }
 } finally {
