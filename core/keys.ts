@@ -10,7 +10,28 @@ export const DEFAULT_KEY_PREFIX = "ec";
 export interface Keyspace {
   /** `ec:v1:` — everything below starts with it. */
   readonly root: string;
+  /** One GPU's record (entity: written through by events, filled from the origin on a miss). */
   gpu(gpuId: string): string;
+  /** The price of one GPU type in one region (entity). */
+  price(gpuType: string, region: string): string;
+  /** One provider's record (entity). */
+  provider(providerId: string): string;
+  /** Market stats of one region and GPU type (entity). */
+  marketStats(region: string, gpuType: string): string;
+  /** The order book of one GPU type in one region (entity). */
+  orderBook(gpuType: string, region: string): string;
+  /** Reference data: `regions` or `gpu-types`. */
+  reference(name: "regions" | "gpu-types"): string;
+  /** A whole response of an aggregate route (listings, partial filters), by its normalised cache key. */
+  response(cacheKey: string): string;
+  /** The set of response keys that depend on a tag, so an event can drop them all. */
+  tagIndex(tag: string): string;
+  /** The capped invalidation log (a stream) the Worker isolates read. */
+  readonly invalidationLog: string;
+  /** The pub/sub channel the same entries are published on, for long-lived subscribers. */
+  readonly eventsChannel: string;
+  /** Ids of events already applied (dedupe). */
+  appliedEvent(eventId: string): string;
 }
 
 export function createKeyspace(prefix: string = DEFAULT_KEY_PREFIX): Keyspace {
@@ -21,5 +42,15 @@ export function createKeyspace(prefix: string = DEFAULT_KEY_PREFIX): Keyspace {
   return {
     root,
     gpu: (gpuId) => `${root}gpu:${gpuId}`,
+    price: (gpuType, region) => `${root}price:${gpuType}:${region}`,
+    provider: (providerId) => `${root}provider:${providerId}`,
+    marketStats: (region, gpuType) => `${root}stats:${region}:${gpuType}`,
+    orderBook: (gpuType, region) => `${root}orderbook:${gpuType}:${region}`,
+    reference: (name) => `${root}ref:${name}`,
+    response: (cacheKey) => `${root}resp:${cacheKey}`,
+    tagIndex: (tag) => `${root}tagidx:${tag}`,
+    invalidationLog: `${root}log`,
+    eventsChannel: `${root}events`,
+    appliedEvent: (eventId) => `${root}applied:${eventId}`,
   };
 }

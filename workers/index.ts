@@ -1,66 +1,52 @@
 /**
- * The edge Worker. At this stage a thin read-through of one route
- * (`GET /v1/gpus/:gpuId`): Redis through the Upstash REST API, then the origin
- * on a miss, filling Redis. The tiered-cache engine replaces this path.
+ * The edge Worker's entry. Services are built once per isolate, on the first
+ * request (bindings only arrive with a request), and live in module scope for the
+ * isolate's lifetime: L1, the invalidation-log cursor and the counters with them.
  */
 import { Redis } from "@upstash/redis/cloudflare";
-import { Hono } from "hono";
-import { createKeyspace, type Keyspace } from "../core/keys";
-import { parseWorkerConfig, type WorkerConfig, WorkerConfigError } from "./config";
+import { systemClock } from "../core/cache/clock";
+import { createRedisL2Store } from "../core/cache/l2-store";
+import { TieredCache } from "../core/cache/tiered-cache";
+import { createKeyspace } from "../core/keys";
+import { createEdgeApp, type EdgeServices } from "./app";
+import { parseWorkerConfig } from "./config";
 
-/** Seconds a GPU record filled from the origin stays in Redis (DESIGN data class `gpu`). */
-const GPU_L2_TTL_SECONDS = 3600;
+let services: EdgeServices | undefined;
+let servicesEnv: Record<string, unknown> | undefined;
 
-interface Services {
-  readonly config: WorkerConfig;
-  readonly redis: Redis;
-  readonly keys: Keyspace;
+export function buildServices(env: Record<string, unknown>): EdgeServices {
+  const config = parseWorkerConfig(env);
+  const keys = createKeyspace(config.keyPrefix);
+  const redis = new Redis({
+    url: config.redisUrl,
+    token: config.redisToken,
+    // Bodies are stored as JSON text and must come back byte for byte.
+    automaticDeserialization: false,
+    // The engine bounds every call with its own timeouts and falls back; client retries would stall it.
+    retry: false,
+    enableTelemetry: false,
+  });
+  const fetchOrigin = (path: string, init?: RequestInit) => fetch(`${config.originUrl}${path}`, init);
+  const cache = new TieredCache({
+    l2: createRedisL2Store(redis, keys),
+    fetchOrigin: (path, signal) => fetchOrigin(path, { signal }),
+    policies: config.policies,
+    clock: systemClock,
+    l1MaxBytes: config.l1MaxBytes,
+    l1MaxEntries: config.l1MaxEntries,
+    syncIntervalMs: config.syncIntervalMs,
+    l2SoftTimeoutMs: config.l2SoftTimeoutMs,
+    l2HardTimeoutMs: config.l2HardTimeoutMs,
+    originTimeoutMs: config.originTimeoutMs,
+  });
+  return { config, cache, keys, fetchOrigin };
 }
 
-// Built once per isolate: an isolate serves many requests with the same bindings.
-const servicesByEnv = new WeakMap<object, Services>();
-
-function services(env: Record<string, unknown>): Services {
-  let built = servicesByEnv.get(env);
-  if (!built) {
-    const config = parseWorkerConfig(env);
-    built = {
-      config,
-      redis: new Redis({ url: config.redisUrl, token: config.redisToken }),
-      keys: createKeyspace(config.keyPrefix),
-    };
-    servicesByEnv.set(env, built);
+export default createEdgeApp((env) => {
+  // One isolate normally sees one env object; a new one (a config change) rebuilds.
+  if (!services || servicesEnv !== env) {
+    services = buildServices(env);
+    servicesEnv = env;
   }
-  return built;
-}
-
-const app = new Hono<{ Bindings: Record<string, unknown> }>();
-
-app.get("/v1/gpus/:gpuId", async (c) => {
-  const { config, redis, keys } = services(c.env);
-  const gpuId = c.req.param("gpuId");
-  const key = keys.gpu(gpuId);
-  const cached = await redis.get<unknown>(key);
-  if (cached !== null) {
-    return c.json(cached, 200, { "X-Cache": "L2" });
-  }
-  const origin = await fetch(`${config.originUrl}/v1/gpus/${encodeURIComponent(gpuId)}`);
-  if (!origin.ok) {
-    return c.json({ error: `origin answered ${origin.status}` }, origin.status === 404 ? 404 : 502, {
-      "X-Cache": "BYPASS",
-    });
-  }
-  const body = await origin.json();
-  await redis.set(key, body, { ex: GPU_L2_TTL_SECONDS });
-  return c.json(body, 200, { "X-Cache": "ORIGIN" });
+  return services;
 });
-
-app.notFound((c) => c.json({ error: "Not found" }, 404));
-
-app.onError((error, c) => {
-  if (error instanceof WorkerConfigError) return c.json({ error: error.message }, 500);
-  console.error("edge worker error", error);
-  return c.json({ error: "internal error" }, 500);
-});
-
-export default app;

@@ -1,0 +1,112 @@
+/**
+ * Freshness policy per data class (DESIGN "Data classes"). Events make freshness
+ * immediate; these times only bound the damage of a lost event or an outage.
+ */
+export const DATA_CLASS_NAMES = [
+  "availability",
+  "pricing",
+  "gpu",
+  "provider",
+  "market-stats",
+  "order-book",
+  "reference",
+] as const;
+export type DataClassName = (typeof DATA_CLASS_NAMES)[number];
+
+export interface DataClassPolicy {
+  /** L1 serves without revalidating until this age. */
+  readonly l1FreshMs: number;
+  /** Past fresh and up to this age L1 serves stale while one background refresh runs. */
+  readonly l1MaxMs: number;
+  /** Safety-net expiry of the Redis copy. */
+  readonly l2TtlSeconds: number;
+  /** `s-maxage` for shared HTTP caches (Cloudflare, CloudFront). */
+  readonly cdnMaxAgeSeconds: number;
+  /** `max-age` for browsers. */
+  readonly browserMaxAgeSeconds: number;
+  /** How long past its max age a copy may still be served while the tier below fails. */
+  readonly staleIfErrorMs: number;
+}
+
+const SECOND = 1000;
+const MINUTE = 60 * SECOND;
+const HOUR = 60 * MINUTE;
+
+export const DEFAULT_DATA_CLASS_POLICIES: Readonly<Record<DataClassName, DataClassPolicy>> = {
+  availability: policy(5 * SECOND, 30 * SECOND, 5 * MINUTE, 5, 0, 60 * SECOND),
+  pricing: policy(15 * SECOND, 60 * SECOND, 15 * MINUTE, 30, 10, 5 * MINUTE),
+  gpu: policy(30 * SECOND, 2 * MINUTE, HOUR, 60, 30, 10 * MINUTE),
+  provider: policy(15 * SECOND, 60 * SECOND, 15 * MINUTE, 30, 10, 5 * MINUTE),
+  "market-stats": policy(10 * SECOND, 30 * SECOND, 5 * MINUTE, 10, 5, 5 * MINUTE),
+  "order-book": policy(2 * SECOND, 10 * SECOND, MINUTE, 2, 0, 30 * SECOND),
+  reference: policy(5 * MINUTE, 30 * MINUTE, 24 * HOUR, 3600, 300, 24 * HOUR),
+};
+
+function policy(
+  l1FreshMs: number,
+  l1MaxMs: number,
+  l2TtlMs: number,
+  cdnMaxAgeSeconds: number,
+  browserMaxAgeSeconds: number,
+  staleIfErrorMs: number,
+): DataClassPolicy {
+  return {
+    l1FreshMs,
+    l1MaxMs,
+    l2TtlSeconds: l2TtlMs / SECOND,
+    cdnMaxAgeSeconds,
+    browserMaxAgeSeconds,
+    staleIfErrorMs,
+  };
+}
+
+export type DataClassPolicies = Readonly<Record<DataClassName, DataClassPolicy>>;
+
+const POLICY_FIELDS = [
+  "l1FreshMs",
+  "l1MaxMs",
+  "l2TtlSeconds",
+  "cdnMaxAgeSeconds",
+  "browserMaxAgeSeconds",
+  "staleIfErrorMs",
+] as const satisfies ReadonlyArray<keyof DataClassPolicy>;
+
+/**
+ * Applies overrides given as JSON, e.g. `{"availability":{"l1FreshMs":2000}}`.
+ * Returns the merged policies, or the list of problems (every one, not the first).
+ */
+export function applyPolicyOverrides(
+  overrides: unknown,
+  base: DataClassPolicies = DEFAULT_DATA_CLASS_POLICIES,
+): { policies: DataClassPolicies; problems: string[] } {
+  const problems: string[] = [];
+  const merged = { ...base } as Record<DataClassName, DataClassPolicy>;
+  if (overrides === undefined || overrides === null) return { policies: merged, problems };
+  if (typeof overrides !== "object" || Array.isArray(overrides)) {
+    return { policies: merged, problems: ["must be a JSON object of data class → settings"] };
+  }
+  for (const [name, settings] of Object.entries(overrides)) {
+    if (!(DATA_CLASS_NAMES as readonly string[]).includes(name)) {
+      problems.push(`unknown data class '${name}' (known: ${DATA_CLASS_NAMES.join(", ")})`);
+      continue;
+    }
+    if (typeof settings !== "object" || settings === null || Array.isArray(settings)) {
+      problems.push(`${name}: must be an object`);
+      continue;
+    }
+    const next: Record<string, number> = { ...merged[name as DataClassName] };
+    for (const [field, value] of Object.entries(settings)) {
+      if (!(POLICY_FIELDS as readonly string[]).includes(field)) {
+        problems.push(`${name}.${field}: unknown setting (known: ${POLICY_FIELDS.join(", ")})`);
+      } else if (typeof value !== "number" || !Number.isFinite(value) || value < 0) {
+        problems.push(`${name}.${field}: must be a non-negative number`);
+      } else {
+        next[field] = value;
+      }
+    }
+    const candidate = next as unknown as DataClassPolicy;
+    if (candidate.l1FreshMs > candidate.l1MaxMs) problems.push(`${name}: l1FreshMs must not exceed l1MaxMs`);
+    merged[name as DataClassName] = candidate;
+  }
+  return { policies: merged, problems };
+}

@@ -1,0 +1,44 @@
+/**
+ * How a cached value sits in Redis (L2), for both writers: the event Lambda
+ * (write-through of entity records) and the Worker (fills from the origin).
+ *
+ * A Redis hash rather than a JSON string, so a Lua script can compare versions
+ * with HGET alone (no cjson, which the local emulator lacks):
+ *   v  version (monotonic per entity; 0 when the origin gave none)
+ *   b  the response body, JSON text, exactly as served
+ *   t  tags, space-separated
+ *   s  when it was written (ms since epoch)
+ */
+export interface L2Record {
+  readonly version: number;
+  readonly body: string;
+  readonly tags: readonly string[];
+  readonly storedAt: number;
+}
+
+export const L2_FIELDS = { version: "v", body: "b", tags: "t", storedAt: "s" } as const;
+
+export function encodeL2Record(record: L2Record): Record<string, string> {
+  return {
+    [L2_FIELDS.version]: String(record.version),
+    [L2_FIELDS.body]: record.body,
+    [L2_FIELDS.tags]: record.tags.join(" "),
+    [L2_FIELDS.storedAt]: String(record.storedAt),
+  };
+}
+
+/** Undefined for a missing or malformed hash (treated as a miss, never served). */
+export function decodeL2Record(fields: Record<string, unknown> | null | undefined): L2Record | undefined {
+  if (!fields) return undefined;
+  const body = fields[L2_FIELDS.body];
+  const version = Number(fields[L2_FIELDS.version]);
+  const storedAt = Number(fields[L2_FIELDS.storedAt]);
+  const tagText = fields[L2_FIELDS.tags];
+  if (typeof body !== "string" || !Number.isFinite(version) || !Number.isFinite(storedAt)) return undefined;
+  return {
+    version,
+    body,
+    tags: typeof tagText === "string" && tagText !== "" ? tagText.split(" ") : [],
+    storedAt,
+  };
+}

@@ -1,0 +1,131 @@
+/**
+ * The edge API as a Hono app. Services (cache engine, config) come from a getter
+ * so the app is built once and tested with `app.request()`.
+ */
+import { Hono } from "hono";
+import { OriginUnavailableError, type TieredCache } from "../core/cache/tiered-cache";
+import type { Keyspace } from "../core/keys";
+import type { WorkerConfig } from "./config";
+import { WorkerConfigError } from "./config";
+import { cachingHeaders, etagMatches, serverTiming } from "./headers";
+import { InvalidRequestError, routes } from "./routes";
+
+export interface EdgeServices {
+  readonly config: WorkerConfig;
+  readonly cache: TieredCache;
+  readonly keys: Keyspace;
+  /** Direct origin fetch, for requests that must bypass every cache. */
+  readonly fetchOrigin: (path: string, init?: RequestInit) => Promise<Response>;
+}
+
+type Env = { Bindings: Record<string, unknown> };
+
+const RETRY_AFTER_SECONDS = 5;
+
+/** Credentials mean a per-user answer: never from, or into, a shared tier. */
+function carriesCredentials(request: Request): boolean {
+  return request.headers.has("authorization") || request.headers.has("cookie");
+}
+
+function queryOf(url: string): Record<string, string> {
+  const query: Record<string, string> = {};
+  // First value wins for a repeated parameter, as on the origin.
+  for (const [name, value] of new URL(url).searchParams) if (!(name in query)) query[name] = value;
+  return query;
+}
+
+/** Straight to the origin and back, marked private: nothing is read from or written to a cache. */
+async function passThrough(request: Request, services: EdgeServices): Promise<Response> {
+  const url = new URL(request.url);
+  const origin = await services.fetchOrigin(`${url.pathname}${url.search}`, { headers: request.headers });
+  const headers = new Headers({
+    "Content-Type": origin.headers.get("content-type") ?? "application/json",
+    "Cache-Control": "private, no-store",
+    "X-Cache": "BYPASS",
+  });
+  const cookie = origin.headers.get("set-cookie");
+  if (cookie) headers.set("Set-Cookie", cookie);
+  return new Response(origin.body, { status: origin.status, headers });
+}
+
+export function createEdgeApp(getServices: (env: Record<string, unknown>) => EdgeServices): Hono<Env> {
+  const app = new Hono<Env>();
+
+  for (const [pattern, resolve] of Object.entries(routes)) {
+    app.get(pattern, async (c) => {
+      const services = getServices(c.env);
+      const url = new URL(c.req.url);
+      if (carriesCredentials(c.req.raw)) return passThrough(c.req.raw, services);
+      const lookup = resolve(c.req.param() as Record<string, string>, queryOf(c.req.url), services.keys);
+      const answer = await services.cache.get(lookup, c.executionCtx);
+      const policy = services.config.policies[answer.dataClass];
+      const headers: Record<string, string> = {
+        "Content-Type": answer.contentType,
+        "X-Cache": answer.source,
+        "Server-Timing": serverTiming(answer.timings),
+        ...cachingHeaders(answer, policy),
+      };
+      if (answer.staleReason) headers["X-Cache-Stale"] = answer.staleReason;
+      if (answer.shareable) headers["Cache-Tag"] = answer.tags.join(",");
+      if (answer.passHeaders?.["set-cookie"]) headers["Set-Cookie"] = answer.passHeaders["set-cookie"];
+      if (answer.etag) {
+        headers.ETag = answer.etag;
+        if (etagMatches(c.req.header("if-none-match"), answer.etag)) {
+          const { "Content-Type": _type, ...notModified } = headers;
+          return new Response(null, { status: 304, headers: notModified });
+        }
+      }
+      return new Response(answer.body, { status: answer.status, headers });
+    });
+  }
+
+  // Per-user data: always straight to the origin, never cached.
+  app.get("/v1/bookings", (c) => passThrough(c.req.raw, getServices(c.env)));
+
+  app.get("/_cache/health", (c) => {
+    const { cache } = getServices(c.env);
+    const health = cache.health;
+    const healthy = health.circuit === "closed" && health.lastSyncError === undefined;
+    return c.json(
+      {
+        status: healthy ? "ok" : "degraded",
+        redis: { reachable: healthy, circuit: health.circuit, lastError: health.lastSyncError ?? null },
+        lastInvalidationSyncAgoMs: health.lastSyncAgoMs ?? null,
+        isolateAgeMs: health.isolateAgeMs,
+      },
+      healthy ? 200 : 503,
+      { "Cache-Control": "no-store" },
+    );
+  });
+
+  app.get("/_cache/stats", (c) => {
+    const { cache, config } = getServices(c.env);
+    const expected = config.operatorToken;
+    if (!expected || c.req.header("authorization") !== `Bearer ${expected}`) {
+      return c.json({ error: "operator token required" }, 401, { "Cache-Control": "no-store" });
+    }
+    return c.json({ ...cache.stats, l1: cache.l1Usage, health: cache.health }, 200, {
+      "Cache-Control": "no-store",
+    });
+  });
+
+  app.notFound((c) => c.json({ error: "Not found" }, 404, { "Cache-Control": "no-store" }));
+
+  app.onError((error, c) => {
+    if (error instanceof InvalidRequestError) {
+      return c.json({ error: error.message }, 400, { "Cache-Control": "no-store", "X-Cache": "BYPASS" });
+    }
+    if (error instanceof OriginUnavailableError) {
+      return c.json({ error: "origin unavailable and no cached copy is usable" }, 503, {
+        "Cache-Control": "no-store",
+        "Retry-After": String(RETRY_AFTER_SECONDS),
+        "X-Cache": "BYPASS",
+      });
+    }
+    if (error instanceof WorkerConfigError) return c.json({ error: error.message }, 500);
+    console.error("edge worker error", error);
+    return c.json({ error: "internal error" }, 500);
+  });
+
+  return app;
+}

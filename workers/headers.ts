@@ -1,0 +1,27 @@
+/** Response headers of the edge API (DESIGN "Edge HTTP API"). */
+import type { CacheAnswer, TierTiming } from "../core/cache/tiered-cache";
+import type { DataClassPolicy } from "../core/data-classes";
+
+export function serverTiming(timings: readonly TierTiming[]): string {
+  return timings.map((timing) => `${timing.tier};dur=${timing.ms.toFixed(1)}`).join(", ");
+}
+
+/** Browser and CDN lifetimes per data class; only shareable answers get public ones. */
+export function cachingHeaders(answer: CacheAnswer, policy: DataClassPolicy): Record<string, string> {
+  if (!answer.shareable) {
+    return { "Cache-Control": answer.passHeaders?.["cache-control"] ?? "no-store" };
+  }
+  const staleIfError = Math.round(policy.staleIfErrorMs / 1000);
+  return {
+    "Cache-Control": `public, max-age=${policy.browserMaxAgeSeconds}, s-maxage=${policy.cdnMaxAgeSeconds}, stale-if-error=${staleIfError}`,
+    "CDN-Cache-Control": `public, max-age=${policy.cdnMaxAgeSeconds}, stale-if-error=${staleIfError}`,
+  };
+}
+
+/** RFC 9110 weak comparison: `W/` prefixes from downstream caches still match. */
+export function etagMatches(ifNoneMatch: string | undefined, etag: string): boolean {
+  if (!ifNoneMatch) return false;
+  const strip = (tag: string) => tag.trim().replace(/^W\//, "");
+  const wanted = strip(etag);
+  return ifNoneMatch.split(",").some((candidate) => candidate.trim() === "*" || strip(candidate) === wanted);
+}
