@@ -4,18 +4,17 @@
  * bridge, the sample origin, and the edge Worker in workerd through `wrangler dev`.
  * Used by `npm start`, the end-to-end tests and the benchmarks.
  */
-import { type ChildProcess, spawn } from "node:child_process";
 import { createServer } from "node:net";
-import { fileURLToPath } from "node:url";
 import { startBridgeServer } from "../bridge/server";
 import { startOriginServer } from "../origin/server";
 import { freePort } from "./ports";
 import { findRedisServer, startRedisServer } from "./redis-server";
+import { startWranglerDev } from "./wrangler-dev";
 
 export const DEFAULT_PORTS = { edge: 8787, origin: 8788, redisRest: 8789 } as const;
 export const DEFAULT_LOCAL_TOKEN = "local-dev-token";
-
-const projectRoot = fileURLToPath(new URL("..", import.meta.url));
+/** Opens the Worker's /_cache/stats locally. */
+export const DEFAULT_LOCAL_OPERATOR_TOKEN = "local-operator-token";
 
 export class LocalStackError extends Error {
   override readonly name = "LocalStackError";
@@ -30,6 +29,8 @@ export interface LocalStackOptions {
   readonly emulator?: boolean;
   readonly token?: string;
   readonly originSeed?: number;
+  /** Bindings for the Worker beyond the stack's own (e.g. L1_SYNC_INTERVAL_MS). */
+  readonly edgeVars?: Readonly<Record<string, string>>;
   /** Receives the Worker's (wrangler's) output lines. */
   readonly onEdgeOutput?: (line: string) => void;
 }
@@ -50,6 +51,8 @@ export interface LocalStack {
   };
   readonly redisBackend: "redis-server" | "external" | "emulator";
   readonly token: string;
+  /** Bearer token for the Worker's /_cache/stats. */
+  readonly operatorToken: string;
   /** Stops every child and server this stack started; safe to call twice. */
   stop(): Promise<void>;
 }
@@ -72,55 +75,9 @@ async function choosePort(name: string, explicit: number | undefined, fallback: 
   return (await isPortFree(fallback)) ? fallback : freePort();
 }
 
-async function waitForHttp(
-  url: string,
-  child: ChildProcess,
-  output: () => string,
-  timeoutMs: number,
-): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (Date.now() < deadline) {
-    if (child.exitCode !== null) {
-      throw new LocalStackError(
-        `the edge Worker (wrangler dev) exited with code ${child.exitCode}:\n${output()}`,
-      );
-    }
-    try {
-      await fetch(url, { signal: AbortSignal.timeout(1_000) });
-      return;
-    } catch {
-      await new Promise((resolve) => setTimeout(resolve, 100));
-    }
-  }
-  throw new LocalStackError(`the edge Worker did not answer at ${url} within ${timeoutMs} ms:\n${output()}`);
-}
-
-/** Kills wrangler and the workerd it started: it runs in a process group of its own. */
-function stopProcessGroup(child: ChildProcess): Promise<void> {
-  if (child.exitCode !== null || child.signalCode !== null || child.pid === undefined)
-    return Promise.resolve();
-  const pid = child.pid;
-  return new Promise((resolve) => {
-    const kill = (signal: NodeJS.Signals) => {
-      try {
-        process.kill(-pid, signal);
-      } catch {
-        // the group is already gone
-      }
-    };
-    const timer = setTimeout(() => kill("SIGKILL"), 5_000);
-    child.once("exit", () => {
-      clearTimeout(timer);
-      // workerd may outlive wrangler for a moment; the group signal reaches it too.
-      kill("SIGKILL");
-      resolve();
-    });
-    kill("SIGTERM");
-  });
-}
-
 export async function startLocalStack(options: LocalStackOptions = {}): Promise<LocalStack> {
   const token = options.token ?? DEFAULT_LOCAL_TOKEN;
+  const operatorToken = DEFAULT_LOCAL_OPERATOR_TOKEN;
   const stops: Array<() => Promise<void>> = [];
   let stopped = false;
   const stop = async () => {
@@ -153,43 +110,23 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     });
     stops.push(() => origin.close());
 
-    const wranglerBin = `${projectRoot}node_modules/.bin/wrangler`;
-    const vars = {
-      UPSTASH_REDIS_REST_URL: bridge.url,
-      UPSTASH_REDIS_REST_TOKEN: token,
-      ORIGIN_URL: origin.url,
-    };
-    const edge = spawn(
-      wranglerBin,
-      [
-        "dev",
-        "--ip",
-        "127.0.0.1",
-        "--port",
-        String(edgePort),
-        "--show-interactive-dev-session=false",
-        "--log-level",
-        "warn",
-        ...Object.entries(vars).flatMap(([name, value]) => ["--var", `${name}:${value}`]),
-      ],
-      {
-        cwd: projectRoot,
-        detached: true,
-        stdio: ["ignore", "pipe", "pipe"],
-        env: { ...process.env, WRANGLER_SEND_METRICS: "false", NO_COLOR: "1" },
+    const edge = await startWranglerDev({
+      port: edgePort,
+      vars: {
+        UPSTASH_REDIS_REST_URL: bridge.url,
+        UPSTASH_REDIS_REST_TOKEN: token,
+        ORIGIN_URL: origin.url,
+        OPERATOR_TOKEN: operatorToken,
+        ...options.edgeVars,
       },
-    );
-    stops.push(() => stopProcessGroup(edge));
-    let edgeOutput = "";
-    const onOutput = (chunk: Buffer) => {
-      const text = chunk.toString();
-      edgeOutput = (edgeOutput + text).slice(-20_000);
-      for (const line of text.split("\n")) if (line.trim()) options.onEdgeOutput?.(line);
-    };
-    edge.stdout?.on("data", onOutput);
-    edge.stderr?.on("data", onOutput);
-    const edgeUrl = `http://127.0.0.1:${edgePort}`;
-    await waitForHttp(`${edgeUrl}/`, edge, () => edgeOutput, 60_000);
+      ...(options.onEdgeOutput ? { onOutput: options.onEdgeOutput } : {}),
+    }).catch((error: unknown) => {
+      throw new LocalStackError(`the edge Worker did not start: ${(error as Error).message}`, {
+        cause: error,
+      });
+    });
+    stops.push(() => edge.stop());
+    const edgeUrl = edge.url;
 
     const urls = {
       edge: edgeUrl,
@@ -207,6 +144,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       urls,
       redisBackend,
       token,
+      operatorToken,
       stop,
     };
   } catch (error) {

@@ -50,7 +50,7 @@ try {
   });
   for (const service of stack.services) console.log(`${service.name}: ${service.url}`);
   console.error(
-    `# redis backend: ${stack.redisBackend}; bridge token: ${stack.token}\n# try: curl ${stack.urls.edge}/v1/gpus/gpu-00001\n# Ctrl-C stops everything`,
+    `# redis backend: ${stack.redisBackend}; bridge token: ${stack.token}; operator token (/_cache/stats): ${stack.operatorToken}\n# try: curl ${stack.urls.edge}/v1/gpus/gpu-00001\n# Ctrl-C stops everything`,
   );
   let stopping = false;
   const shutdown = async (signal: string) => {

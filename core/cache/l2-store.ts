@@ -91,7 +91,13 @@ export function createRedisL2Store(redis: Redis, keys: Keyspace): L2Store {
   const readLogScript = redis.createScript<[string, string, Array<[string, unknown[]]>]>(READ_LOG_SCRIPT);
   return {
     async get(key) {
-      return decodeL2Record(await redis.hgetall<Record<string, unknown>>(key));
+      // Without automatic deserialization the client hands HGETALL back as Redis sends it: [field, value, …].
+      const reply: unknown = await redis.hgetall(key);
+      if (!Array.isArray(reply)) return decodeL2Record(reply as Record<string, unknown> | null);
+      const fields: Record<string, unknown> = {};
+      for (let index = 0; index + 1 < reply.length; index += 2)
+        fields[String(reply[index])] = reply[index + 1];
+      return decodeL2Record(reply.length === 0 ? null : fields);
     },
 
     async fill(key, record, options) {
