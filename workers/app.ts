@@ -31,20 +31,45 @@ function queryOf(url: string): Record<string, string> {
   const query: Record<string, string> = {};
   // First value wins for a repeated parameter, as on the origin.
   for (const [name, value] of new URL(url).searchParams) if (!(name in query)) query[name] = value;
+  // `?region=` means no filter, as on the origin (a browser form sends empty fields).
+  for (const [name, value] of Object.entries(query)) if (value === "") delete query[name];
   return query;
+}
+
+/** What a per-user request may tell the origin; Host and hop-by-hop headers stay at the edge. */
+const FORWARDED_HEADERS = ["authorization", "cookie", "accept", "accept-language", "user-agent"];
+
+function forwardedHeaders(incoming: Headers): Headers {
+  const headers = new Headers();
+  for (const name of FORWARDED_HEADERS) {
+    const value = incoming.get(name);
+    if (value !== null) headers.set(name, value);
+  }
+  return headers;
 }
 
 /** Straight to the origin and back, marked private: nothing is read from or written to a cache. */
 async function passThrough(request: Request, services: EdgeServices): Promise<Response> {
   const url = new URL(request.url);
-  const origin = await services.fetchOrigin(`${url.pathname}${url.search}`, { headers: request.headers });
+  let origin: Response;
+  try {
+    origin = await services.fetchOrigin(`${url.pathname}${url.search}`, {
+      headers: forwardedHeaders(request.headers),
+      signal: AbortSignal.timeout(services.config.originTimeoutMs),
+    });
+  } catch (error) {
+    throw new OriginUnavailableError(`origin request failed for ${url.pathname}`, { cause: error });
+  }
   const headers = new Headers({
     "Content-Type": origin.headers.get("content-type") ?? "application/json",
     "Cache-Control": "private, no-store",
     "X-Cache": "BYPASS",
   });
-  const cookie = origin.headers.get("set-cookie");
-  if (cookie) headers.set("Set-Cookie", cookie);
+  // One header per cookie: joined with commas they would break (Expires contains one).
+  for (const cookie of origin.headers.getSetCookie()) headers.append("Set-Cookie", cookie);
+  // A 401 must say how to authenticate (RFC 9110 §15.5.2).
+  const challenge = origin.headers.get("www-authenticate");
+  if (challenge) headers.set("WWW-Authenticate", challenge);
   return new Response(origin.body, { status: origin.status, headers });
 }
 
@@ -54,7 +79,6 @@ export function createEdgeApp(getServices: (env: Record<string, unknown>) => Edg
   for (const [pattern, resolve] of Object.entries(routes)) {
     app.get(pattern, async (c) => {
       const services = getServices(c.env);
-      const url = new URL(c.req.url);
       if (carriesCredentials(c.req.raw)) return passThrough(c.req.raw, services);
       const lookup = resolve(c.req.param() as Record<string, string>, queryOf(c.req.url), services.keys);
       const answer = await services.cache.get(lookup, c.executionCtx);
@@ -122,7 +146,9 @@ export function createEdgeApp(getServices: (env: Record<string, unknown>) => Edg
         "X-Cache": "BYPASS",
       });
     }
-    if (error instanceof WorkerConfigError) return c.json({ error: error.message }, 500);
+    if (error instanceof WorkerConfigError) {
+      return c.json({ error: error.message }, 500, { "Cache-Control": "no-store" });
+    }
     console.error("edge worker error", error);
     return c.json({ error: "internal error" }, 500);
   });

@@ -68,15 +68,13 @@ export function parseWorkerConfig(env: Record<string, unknown>): WorkerConfig {
   }
   const { policies, problems: policyProblems } = applyPolicyOverrides(overrides);
   problems.push(...policyProblems.map((problem) => `CACHE_POLICIES: ${problem}`));
+  if (parsed.success && parsed.data.L2_SOFT_TIMEOUT_MS > parsed.data.L2_HARD_TIMEOUT_MS) {
+    problems.push("L2_SOFT_TIMEOUT_MS: must not exceed L2_HARD_TIMEOUT_MS");
+  }
   if (!parsed.success || problems.length > 0) {
     throw new WorkerConfigError(`invalid Worker configuration: ${problems.join("; ")}`);
   }
   const data = parsed.data;
-  if (data.L2_SOFT_TIMEOUT_MS > data.L2_HARD_TIMEOUT_MS) {
-    throw new WorkerConfigError(
-      "invalid Worker configuration: L2_SOFT_TIMEOUT_MS must not exceed L2_HARD_TIMEOUT_MS",
-    );
-  }
   return {
     redisUrl: data.UPSTASH_REDIS_REST_URL,
     redisToken: data.UPSTASH_REDIS_REST_TOKEN,

@@ -9,7 +9,11 @@ export function serverTiming(timings: readonly TierTiming[]): string {
 /** Browser and CDN lifetimes per data class; only shareable answers get public ones. */
 export function cachingHeaders(answer: CacheAnswer, policy: DataClassPolicy): Record<string, string> {
   if (!answer.shareable) {
-    return { "Cache-Control": answer.passHeaders?.["cache-control"] ?? "no-store" };
+    const passed = answer.passHeaders?.["cache-control"];
+    // Only the origin's own private/no-store passes on: a public one beside a Set-Cookie would let
+    // caches downstream share one user's cookie.
+    if (passed && /(^|[\s,])(private|no-store)([\s,=]|$)/i.test(passed)) return { "Cache-Control": passed };
+    return { "Cache-Control": answer.passHeaders?.["set-cookie"] ? "private, no-store" : "no-store" };
   }
   const staleIfError = Math.round(policy.staleIfErrorMs / 1000);
   return {

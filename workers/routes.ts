@@ -19,11 +19,12 @@ export class InvalidRequestError extends Error {
 
 const optionalId = identifierSchema.optional();
 
-function parse<T>(schema: z.ZodType<T>, input: unknown): T {
+/** `name` labels issues without a path of their own (a lone path parameter). */
+function parse<T>(schema: z.ZodType<T>, input: unknown, name = "request"): T {
   const parsed = schema.safeParse(input);
   if (parsed.success) return parsed.data;
   throw new InvalidRequestError(
-    parsed.error.issues.map((issue) => `${issue.path.join(".") || "request"}: ${issue.message}`).join("; "),
+    parsed.error.issues.map((issue) => `${issue.path.join(".") || name}: ${issue.message}`).join("; "),
   );
 }
 
@@ -78,7 +79,7 @@ export const routes: Readonly<Record<string, RouteResolver>> = {
   },
 
   "/v1/gpus/:gpuId": (path, _query, keys) => {
-    const gpuId = parse(identifierSchema, path.gpuId);
+    const gpuId = parse(identifierSchema, path.gpuId, "gpuId");
     const key = `/v1/gpus/${gpuId}`;
     return {
       key,
@@ -117,7 +118,7 @@ export const routes: Readonly<Record<string, RouteResolver>> = {
   },
 
   "/v1/providers/:providerId": (path, _query, keys) => {
-    const providerId = parse(identifierSchema, path.providerId);
+    const providerId = parse(identifierSchema, path.providerId, "providerId");
     const key = `/v1/providers/${providerId}`;
     return {
       key,
@@ -156,7 +157,7 @@ export const routes: Readonly<Record<string, RouteResolver>> = {
   },
 
   "/v1/orderbook/:gpuType": (path, query, keys) => {
-    const gpuType = parse(identifierSchema, path.gpuType);
+    const gpuType = parse(identifierSchema, path.gpuType, "gpuType");
     const q = parse(regionQuery, query);
     const key = normalisedKey(`/v1/orderbook/${gpuType}`, [["region", q.region]]);
     if (q.region) {
