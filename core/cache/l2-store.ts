@@ -68,18 +68,26 @@ return 'stored'
 `;
 
 // KEYS: 1 log. ARGV: cursor ('' = only report the end), max entries.
-// max-deleted-entry-id (Redis 7) says exactly whether trimming passed the cursor.
+// max-deleted-entry-id (Redis 7) only moves on XDEL, not when MAXLEN trims the head, so the
+// script also returns the first entry's id and how many entries were ever removed
+// (entries-added - length; -1 when unknown) for the trimming check.
+// XRANGE from the cursor includes the cursor's own entry: max + 2 to see more than max after it.
 const READ_LOG_SCRIPT = `
 local ok, info = pcall(redis.call, 'XINFO', 'STREAM', KEYS[1])
-local lastId, maxDeleted = '0-0', '0-0'
+local lastId, maxDeleted, firstId, removed = '0-0', '0-0', '', -1
 if ok then
+  local length, added
   for i = 1, #info, 2 do
     if info[i] == 'last-generated-id' then lastId = info[i + 1] end
     if info[i] == 'max-deleted-entry-id' then maxDeleted = info[i + 1] end
+    if info[i] == 'first-entry' and info[i + 1] then firstId = info[i + 1][1] end
+    if info[i] == 'length' then length = info[i + 1] end
+    if info[i] == 'entries-added' then added = info[i + 1] end
   end
+  if length and added then removed = added - length end
 end
-if ARGV[1] == '' or not ok then return {lastId, maxDeleted, {}} end
-return {lastId, maxDeleted, redis.call('XRANGE', KEYS[1], ARGV[1], '+', 'COUNT', tonumber(ARGV[2]) + 1)}
+if ARGV[1] == '' or not ok then return {lastId, maxDeleted, {}, firstId, removed} end
+return {lastId, maxDeleted, redis.call('XRANGE', KEYS[1], ARGV[1], '+', 'COUNT', tonumber(ARGV[2]) + 2), firstId, removed}
 `;
 
 /**
@@ -88,7 +96,8 @@ return {lastId, maxDeleted, redis.call('XRANGE', KEYS[1], ARGV[1], '+', 'COUNT',
  */
 export function createRedisL2Store(redis: Redis, keys: Keyspace): L2Store {
   const fillScript = redis.createScript<string>(FILL_SCRIPT);
-  const readLogScript = redis.createScript<[string, string, Array<[string, unknown[]]>]>(READ_LOG_SCRIPT);
+  const readLogScript =
+    redis.createScript<[string, string, Array<[string, unknown[]]>, string?, number?]>(READ_LOG_SCRIPT);
   return {
     async get(key) {
       // Without automatic deserialization the client hands HGETALL back as Redis sends it: [field, value, …].
@@ -119,7 +128,7 @@ export function createRedisL2Store(redis: Redis, keys: Keyspace): L2Store {
     },
 
     async readLog(cursor, maxEntries) {
-      const [lastId, maxDeleted, rawEntries] = await readLogScript.exec(
+      const [lastId, maxDeleted, rawEntries, firstId = "", removed = -1] = await readLogScript.exec(
         [keys.invalidationLog],
         [cursor ?? "", String(maxEntries)],
       );
@@ -128,7 +137,11 @@ export function createRedisL2Store(redis: Redis, keys: Keyspace): L2Store {
         .map(([id, fields]) => decodeLogEntry(String(id), fields ?? []))
         .filter((entry) => entry.id !== cursor);
       const lost =
+        // XDEL removed an entry after the cursor.
         compareStreamIds(maxDeleted, cursor) > 0 ||
+        // Trimming removes from the head: entries were removed and what is left starts after the
+        // cursor (or nothing is left though entries came after it). Cautious when the count is unknown.
+        (removed !== 0 && compareStreamIds(firstId === "" ? lastId : firstId, cursor) > 0) ||
         entries.length > maxEntries ||
         // The log was deleted or reset behind the cursor.
         compareStreamIds(lastId, cursor) < 0;

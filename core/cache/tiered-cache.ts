@@ -152,7 +152,10 @@ export class TieredCache {
 
   private readonly l1: LRUCache<string, L1Entry>;
   private readonly keysByTag = new Map<string, Set<string>>();
-  private readonly inFlight = new Map<string, Promise<Loaded>>();
+  private readonly inFlight = new Map<
+    string,
+    { readonly promise: Promise<Loaded>; readonly seqAtStart: number }
+  >();
   private readonly refreshing = new Set<string>();
   private readonly breaker: CircuitBreaker;
   private readonly timers: Timers;
@@ -241,7 +244,9 @@ export class TieredCache {
     const fallback = entry && age < policy.l1MaxMs + policy.staleIfErrorMs ? entry : undefined;
 
     try {
-      const loaded = await this.load(lookup, ctx, fallback);
+      // A slow Redis may be answered with a stale copy, but not with one an event named:
+      // that one is only served on a real failure (below), or the freshness bound breaks.
+      const loaded = await this.load(lookup, ctx, fallback?.invalidated ? undefined : fallback);
       if (loaded === "serve-stale" && fallback) {
         this.stats.staleServed.error += 1;
         return this.answerFromL1(fallback, lookup, "STALE", timings, "error");
@@ -326,6 +331,9 @@ export class TieredCache {
           for (const entry of read.entries) for (const tag of entry.tags) tags.add(tag);
           if (tags.size > 0) this.invalidateTags(tags);
         }
+      } else if (this.l1.size > 0) {
+        // Filled before any log read succeeded: the events since those fills cannot be known.
+        this.clearL1();
       }
       this.cursor =
         read.lost || read.entries.length === 0 ? read.lastId : (read.entries.at(-1)?.id ?? read.lastId);
@@ -358,11 +366,13 @@ export class TieredCache {
     ctx: WaitUntil,
     fallback: L1Entry | undefined,
   ): Promise<Loaded | "serve-stale"> {
-    let pending = this.inFlight.get(lookup.key);
-    if (!pending) {
-      pending = this.loadBelowL1(lookup, ctx).finally(() => this.inFlight.delete(lookup.key));
-      this.inFlight.set(lookup.key, pending);
-    }
+    const flight = this.joinOrStartLoad(lookup, ctx);
+    // A private answer belongs to the request that caused it: followers ask the origin themselves.
+    const pending = flight.leader
+      ? flight.promise
+      : flight.promise.then((loaded) =>
+          loaded.source === "BYPASS" ? this.fetchFromOrigin(lookup, []) : loaded,
+        );
     if (!fallback) return pending;
     let handle: unknown;
     const soft = new Promise<"serve-stale">((resolve) => {
@@ -377,8 +387,31 @@ export class TieredCache {
     }
   }
 
-  private async loadBelowL1(lookup: CacheLookup, ctx: WaitUntil): Promise<Loaded> {
+  /**
+   * Joins the load already under way for this key, unless an invalidation of the key
+   * overtook it: joining then would hand back what the event replaced.
+   */
+  private joinOrStartLoad(
+    lookup: CacheLookup,
+    ctx: WaitUntil,
+  ): { promise: Promise<Loaded>; leader: boolean } {
+    const current = this.inFlight.get(lookup.key);
+    if (current && !this.invalidatedSince(lookup.tags, current.seqAtStart)) {
+      return { promise: current.promise, leader: false };
+    }
     const seqAtStart = this.invalidationSeq;
+    const promise: Promise<Loaded> = this.loadBelowL1(lookup, ctx, seqAtStart).finally(() => {
+      if (this.inFlight.get(lookup.key)?.promise === promise) this.inFlight.delete(lookup.key);
+    });
+    this.inFlight.set(lookup.key, { promise, seqAtStart });
+    return { promise, leader: true };
+  }
+
+  private invalidatedSince(tags: readonly string[], seq: number): boolean {
+    return this.clearedAtSeq > seq || tags.some((tag) => (this.tagInvalidatedAt.get(tag) ?? 0) > seq);
+  }
+
+  private async loadBelowL1(lookup: CacheLookup, ctx: WaitUntil, seqAtStart: number): Promise<Loaded> {
     const cursorAtStart = this.cursor;
     const timings: TierTiming[] = [];
 
@@ -489,8 +522,7 @@ export class TieredCache {
 
   private fillL1(lookup: CacheLookup, loaded: Loaded, seqAtStart: number): void {
     // An invalidation that arrived while this value was in flight makes it suspect: keep it out of L1.
-    if (this.clearedAtSeq > seqAtStart) return;
-    for (const tag of lookup.tags) if ((this.tagInvalidatedAt.get(tag) ?? 0) > seqAtStart) return;
+    if (this.invalidatedSince(lookup.tags, seqAtStart)) return;
     if (!loaded.etag) return;
     this.l1.set(lookup.key, {
       body: loaded.body,
@@ -501,6 +533,8 @@ export class TieredCache {
       filledAt: this.options.clock.now(),
       invalidated: false,
     });
+    // lru-cache refuses an entry larger than its byte budget; index only what it kept.
+    if (!this.l1.has(lookup.key)) return;
     for (const tag of lookup.tags) {
       let keys = this.keysByTag.get(tag);
       if (!keys) {
