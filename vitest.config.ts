@@ -4,6 +4,10 @@ import { defineConfig } from "vitest/config";
 export default defineConfig({
   test: {
     globalSetup: ["test/setup/global-setup.ts"],
+    // Performance hints print after the summary; CI reads the summary as the last lines.
+    experimental: {
+      diagnostics: { environment: false, import: false, isolate: false, transform: false },
+    },
     projects: [
       {
         extends: true,
