@@ -1,7 +1,8 @@
 /**
  * npm run bench:edge [-- --seconds 5 --connections 32 --rounds 2]
  *
- * On the local stack (real redis-server, bridge, origin, our Worker in workerd):
+ * On a local stack (real redis-server, the bridge, the origin, our Worker in workerd
+ * through Miniflare, so requests reach workerd's socket with no dev-server proxy):
  *  1. L1 ceiling: our Worker serving an L1 hit vs a bare Hono Worker returning the
  *     same bytes in the same runtime, alternated round by round → throughput ratio.
  *  2. Redis commands per 1,000 requests on a hot key set (50 GPUs, all in L1), with
@@ -10,9 +11,10 @@
 import { parseArgs } from "node:util";
 import autocannon from "autocannon";
 import { Redis as IoRedis } from "ioredis";
-import { freePort } from "../local/ports";
-import { startLocalStack } from "../local/stack";
-import { startWranglerDev } from "../local/wrangler-dev";
+import { startBridgeServer } from "../bridge/server";
+import { startMiniflareWorker } from "../local/miniflare-worker";
+import { startRedisServer } from "../local/redis-server";
+import { startOriginServer } from "../origin/server";
 
 const { values } = parseArgs({
   options: {
@@ -67,31 +69,32 @@ async function commandsSent(redis: IoRedis): Promise<number> {
   return calls;
 }
 
-const stack = await startLocalStack({ ports: { edge: 0, origin: 0, redisRest: 0 } });
-let bare: Awaited<ReturnType<typeof startWranglerDev>> | undefined;
+const redisServer = await startRedisServer();
+const bridge = await startBridgeServer({ token: "bench", redisUrl: redisServer.url });
+const origin = await startOriginServer({ port: 0 });
+const ours = await startMiniflareWorker({
+  entry: "workers/index.ts",
+  bindings: { UPSTASH_REDIS_REST_URL: bridge.url, UPSTASH_REDIS_REST_TOKEN: "bench", ORIGIN_URL: origin.url },
+});
+let bare: Awaited<ReturnType<typeof startMiniflareWorker>> | undefined;
 try {
-  if (stack.redisBackend !== "redis-server") throw new Error("bench:edge needs redis-server on PATH");
   const target = "/v1/gpus?region=us-east&type=RTX-4090&limit=20";
-  const body = await (await fetch(`${stack.urls.edge}${target}`)).text();
-  bare = await startWranglerDev({
-    port: await freePort(),
-    configPath: "bench/bare-worker/wrangler.toml",
-    vars: { BODY: body },
-  });
+  const body = await (await fetch(`${ours.url}${target}`)).text();
+  bare = await startMiniflareWorker({ entry: "bench/bare-worker/index.ts", bindings: { BODY: body } });
   const bareBody = await (await fetch(`${bare.url}${target}`)).text();
   if (bareBody !== body) throw new Error("the bare Worker does not return the same body");
-  const hit = await fetch(`${stack.urls.edge}${target}`);
+  const hit = await fetch(`${ours.url}${target}`);
   if (hit.headers.get("x-cache") !== "L1")
     throw new Error(`expected an L1 hit, got ${hit.headers.get("x-cache")}`);
 
   console.log(
     `# L1 ceiling: GET ${target} (${body.length} bytes), ${connections} connections, ${seconds} s x ${rounds} rounds each`,
   );
-  const ours: Load[] = [];
+  const ourLoads: Load[] = [];
   const baseline: Load[] = [];
   for (let round = 0; round < rounds; round++) {
     baseline.push(await load(bare.url, [target]));
-    ours.push(await load(stack.urls.edge, [target]));
+    ourLoads.push(await load(ours.url, [target]));
   }
   const sum = (loads: Load[]) => loads.reduce((total, run) => total + run.rps, 0);
   const mean = (loads: Load[], pick: (run: Load) => number) =>
@@ -100,25 +103,25 @@ try {
   console.log("|---|---|---|---|---|");
   for (const [name, loads] of [
     ["bare Hono", baseline],
-    ["ours (L1 hit)", ours],
+    ["ours (L1 hit)", ourLoads],
   ] as const) {
     console.log(
       `| ${name} | ${Math.round(mean(loads, (r) => r.rps))} | ${mean(loads, (r) => r.p50).toFixed(1)} | ${mean(loads, (r) => r.p99).toFixed(1)} | ${loads.reduce((t, r) => t + r.non2xx, 0)} |`,
     );
   }
-  console.log(`l1HitVsBareThroughputRatio: ${(sum(ours) / sum(baseline)).toFixed(3)}`);
+  console.log(`l1HitVsBareThroughputRatio: ${(sum(ourLoads) / sum(baseline)).toFixed(3)}`);
 
   const hotPaths = Array.from(
     { length: 50 },
     (_, index) => `/v1/gpus/gpu-${String(index + 101).padStart(5, "0")}`,
   );
-  for (const path of hotPaths) await fetch(`${stack.urls.edge}${path}`);
+  for (const path of hotPaths) await fetch(`${ours.url}${path}`);
   // Let the background L2 fills of the warm-up finish before counting.
   await new Promise((resolve) => setTimeout(resolve, 1_000));
-  const redis = new IoRedis(stack.urls.redis);
+  const redis = new IoRedis(redisServer.url);
   try {
     const before = await commandsSent(redis);
-    const hot = await load(stack.urls.edge, hotPaths);
+    const hot = await load(ours.url, hotPaths);
     const sent = (await commandsSent(redis)) - before;
     console.log(
       `\n# Hot key set: 50 GPU records, ${connections} connections, ${seconds} s, L1_SYNC_INTERVAL_MS default`,
@@ -132,5 +135,8 @@ try {
   }
 } finally {
   await bare?.stop();
-  await stack.stop();
+  await ours.stop();
+  await origin.close();
+  await bridge.close();
+  await redisServer.stop();
 }

@@ -3,7 +3,8 @@
  * so the app is built once and tested with `app.request()`.
  */
 import { Hono } from "hono";
-import { OriginUnavailableError, type TieredCache } from "../core/cache/tiered-cache";
+import { LRUCache } from "lru-cache";
+import { type CacheLookup, OriginUnavailableError, type TieredCache } from "../core/cache/tiered-cache";
 import type { Keyspace } from "../core/keys";
 import type { WorkerConfig } from "./config";
 import { WorkerConfigError } from "./config";
@@ -21,6 +22,7 @@ export interface EdgeServices {
 type Env = { Bindings: Record<string, unknown> };
 
 const RETRY_AFTER_SECONDS = 5;
+const LOOKUP_MEMO_ENTRIES = 5_000;
 
 /** Credentials mean a per-user answer: never from, or into, a shared tier. */
 function carriesCredentials(request: Request): boolean {
@@ -75,12 +77,20 @@ async function passThrough(request: Request, services: EdgeServices): Promise<Re
 
 export function createEdgeApp(getServices: (env: Record<string, unknown>) => EdgeServices): Hono<Env> {
   const app = new Hono<Env>();
+  // Only valid URLs get here (a bad one throws before set); bounded, since URLs are attacker-chosen.
+  const lookups = new LRUCache<string, CacheLookup>({ max: LOOKUP_MEMO_ENTRIES });
 
   for (const [pattern, resolve] of Object.entries(routes)) {
     app.get(pattern, async (c) => {
       const services = getServices(c.env);
       if (carriesCredentials(c.req.raw)) return passThrough(c.req.raw, services);
-      const lookup = resolve(c.req.param() as Record<string, string>, queryOf(c.req.url), services.keys);
+      // Hot URLs repeat: validating and normalising them once per isolate keeps L1 hits cheap.
+      const memoKey = `${services.keys.root} ${c.req.url}`;
+      let lookup = lookups.get(memoKey);
+      if (!lookup) {
+        lookup = resolve(c.req.param() as Record<string, string>, queryOf(c.req.url), services.keys);
+        lookups.set(memoKey, lookup);
+      }
       const answer = await services.cache.get(lookup, c.executionCtx);
       const policy = services.config.policies[answer.dataClass];
       const headers: Record<string, string> = {
