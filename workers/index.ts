@@ -4,7 +4,7 @@
  * isolate's lifetime: L1, the invalidation-log cursor and the counters with them.
  */
 import { Redis } from "@upstash/redis/cloudflare";
-import { systemClock } from "../core/cache/clock";
+import { type Clock, systemClock } from "../core/cache/clock";
 import { createRedisL2Store } from "../core/cache/l2-store";
 import { TieredCache } from "../core/cache/tiered-cache";
 import { createKeyspace } from "../core/keys";
@@ -14,7 +14,17 @@ import { parseWorkerConfig } from "./config";
 let services: EdgeServices | undefined;
 let servicesEnv: Record<string, unknown> | undefined;
 
-export function buildServices(env: Record<string, unknown>): EdgeServices {
+/** What tests replace; production uses the defaults. */
+export interface ServiceDependencies {
+  readonly clock?: Clock;
+  readonly fetchOrigin?: (path: string, init?: RequestInit) => Promise<Response>;
+  readonly logger?: Pick<Console, "warn" | "error">;
+}
+
+export function buildServices(
+  env: Record<string, unknown>,
+  dependencies: ServiceDependencies = {},
+): EdgeServices {
   const config = parseWorkerConfig(env);
   const keys = createKeyspace(config.keyPrefix);
   const redis = new Redis({
@@ -26,12 +36,15 @@ export function buildServices(env: Record<string, unknown>): EdgeServices {
     retry: false,
     enableTelemetry: false,
   });
-  const fetchOrigin = (path: string, init?: RequestInit) => fetch(`${config.originUrl}${path}`, init);
+  const fetchOrigin =
+    dependencies.fetchOrigin ??
+    ((path: string, init?: RequestInit) => fetch(`${config.originUrl}${path}`, init));
   const cache = new TieredCache({
     l2: createRedisL2Store(redis, keys),
     fetchOrigin: (path, signal) => fetchOrigin(path, { signal }),
     policies: config.policies,
-    clock: systemClock,
+    clock: dependencies.clock ?? systemClock,
+    ...(dependencies.logger ? { logger: dependencies.logger } : {}),
     l1MaxBytes: config.l1MaxBytes,
     l1MaxEntries: config.l1MaxEntries,
     syncIntervalMs: config.syncIntervalMs,

@@ -7,13 +7,12 @@ import { createExecutionContext, waitOnExecutionContext } from "cloudflare:test"
 import { env, exports } from "cloudflare:workers";
 import { Redis } from "@upstash/redis/cloudflare";
 import type { Clock } from "../../core/cache/clock";
-import { createRedisL2Store } from "../../core/cache/l2-store";
-import { TieredCache } from "../../core/cache/tiered-cache";
+import type { TieredCache } from "../../core/cache/tiered-cache";
 import { encodeLogFields } from "../../core/invalidation-log";
 import { createKeyspace, type Keyspace } from "../../core/keys";
 import { encodeL2Record, type L2Record } from "../../core/read-model";
 import { createEdgeApp, type EdgeServices } from "../../workers/app";
-import { parseWorkerConfig } from "../../workers/config";
+import { buildServices } from "../../workers/index";
 
 export const bindings = env as unknown as Record<string, string>;
 export const ORIGIN_URL = bindings.ORIGIN_URL as string;
@@ -148,33 +147,11 @@ export function makeTestApp(
 ): TestApp {
   const clock = options.clock ?? new ManualClock();
   const origin = options.origin ?? new TestOrigin();
-  const config = parseWorkerConfig({
-    ...bindings,
-    KEY_PREFIX: options.keyPrefix ?? uniquePrefix(),
-    ...options.bindingOverrides,
-  });
-  const keys = createKeyspace(config.keyPrefix);
-  const client = new Redis({
-    url: config.redisUrl,
-    token: config.redisToken,
-    automaticDeserialization: false,
-    retry: false,
-    enableTelemetry: false,
-  });
-  const cache = new TieredCache({
-    l2: createRedisL2Store(client, keys),
-    fetchOrigin: (path, signal) => origin.fetch(path, { signal }),
-    policies: config.policies,
-    clock,
-    logger: { warn: () => {}, error: () => {} },
-    l1MaxBytes: config.l1MaxBytes,
-    l1MaxEntries: config.l1MaxEntries,
-    syncIntervalMs: config.syncIntervalMs,
-    l2SoftTimeoutMs: config.l2SoftTimeoutMs,
-    l2HardTimeoutMs: config.l2HardTimeoutMs,
-    originTimeoutMs: config.originTimeoutMs,
-  });
-  const services: EdgeServices = { config, cache, keys, fetchOrigin: origin.fetch };
+  const services = buildServices(
+    { ...bindings, KEY_PREFIX: options.keyPrefix ?? uniquePrefix(), ...options.bindingOverrides },
+    { clock, fetchOrigin: origin.fetch, logger: { warn: () => {}, error: () => {} } },
+  );
+  const { cache, keys } = services;
   const app = createEdgeApp(() => services);
   return {
     services,
