@@ -5,6 +5,7 @@
  */
 import { z } from "zod";
 import type { CacheLookup } from "../core/cache/tiered-cache";
+import type { DataClassName } from "../core/data-classes";
 import { GPU_STATUSES, identifierSchema } from "../core/domain";
 import type { Keyspace } from "../core/keys";
 import { tags } from "../core/tags";
@@ -58,6 +59,16 @@ export type RouteResolver = (
   keys: Keyspace,
 ) => CacheLookup;
 
+/** An entity record: the key the event Lambda writes through, evicted by the entity's own tag. */
+function entity(key: string, dataClass: DataClassName, l2Key: string, tag: string): CacheLookup {
+  return { key, l2Key, indexed: false, dataClass, tags: [tag], originPath: key };
+}
+
+/** A whole response over several entities, kept under its normalised key and indexed by its tag. */
+function aggregate(keys: Keyspace, key: string, dataClass: DataClassName, tag: string): CacheLookup {
+  return { key, l2Key: keys.response(key), indexed: true, dataClass, tags: [tag], originPath: key };
+}
+
 export const routes: Readonly<Record<string, RouteResolver>> = {
   "/v1/gpus": (_path, query, keys) => {
     const q = parse(listingQuery, query);
@@ -68,27 +79,12 @@ export const routes: Readonly<Record<string, RouteResolver>> = {
       ["sort", q.sort],
       ["limit", q.limit],
     ]);
-    return {
-      key,
-      l2Key: keys.response(key),
-      indexed: true,
-      dataClass: "availability",
-      tags: [tags.listing(q.region, q.type)],
-      originPath: key,
-    };
+    return aggregate(keys, key, "availability", tags.listing(q.region, q.type));
   },
 
   "/v1/gpus/:gpuId": (path, _query, keys) => {
     const gpuId = parse(identifierSchema, path.gpuId, "gpuId");
-    const key = `/v1/gpus/${gpuId}`;
-    return {
-      key,
-      l2Key: keys.gpu(gpuId),
-      indexed: false,
-      dataClass: "gpu",
-      tags: [tags.gpu(gpuId)],
-      originPath: key,
-    };
+    return entity(`/v1/gpus/${gpuId}`, "gpu", keys.gpu(gpuId), tags.gpu(gpuId));
   },
 
   "/v1/pricing": (_path, query, keys) => {
@@ -97,37 +93,19 @@ export const routes: Readonly<Record<string, RouteResolver>> = {
       ["type", q.type],
       ["region", q.region],
     ]);
-    if (q.type && q.region) {
-      return {
-        key,
-        l2Key: keys.price(q.type, q.region),
-        indexed: false,
-        dataClass: "pricing",
-        tags: [tags.price(q.type, q.region)],
-        originPath: key,
-      };
-    }
-    return {
-      key,
-      l2Key: keys.response(key),
-      indexed: true,
-      dataClass: "pricing",
-      tags: [tags.priceList(q.type, q.region)],
-      originPath: key,
-    };
+    return q.type && q.region
+      ? entity(key, "pricing", keys.price(q.type, q.region), tags.price(q.type, q.region))
+      : aggregate(keys, key, "pricing", tags.priceList(q.type, q.region));
   },
 
   "/v1/providers/:providerId": (path, _query, keys) => {
     const providerId = parse(identifierSchema, path.providerId, "providerId");
-    const key = `/v1/providers/${providerId}`;
-    return {
-      key,
-      l2Key: keys.provider(providerId),
-      indexed: false,
-      dataClass: "provider",
-      tags: [tags.provider(providerId)],
-      originPath: key,
-    };
+    return entity(
+      `/v1/providers/${providerId}`,
+      "provider",
+      keys.provider(providerId),
+      tags.provider(providerId),
+    );
   },
 
   "/v1/market/stats": (_path, query, keys) => {
@@ -136,65 +114,23 @@ export const routes: Readonly<Record<string, RouteResolver>> = {
       ["region", q.region],
       ["type", q.type],
     ]);
-    if (q.type && q.region) {
-      return {
-        key,
-        l2Key: keys.marketStats(q.region, q.type),
-        indexed: false,
-        dataClass: "market-stats",
-        tags: [tags.marketStats(q.region, q.type)],
-        originPath: key,
-      };
-    }
-    return {
-      key,
-      l2Key: keys.response(key),
-      indexed: true,
-      dataClass: "market-stats",
-      tags: [tags.statsList(q.region, q.type)],
-      originPath: key,
-    };
+    return q.type && q.region
+      ? entity(key, "market-stats", keys.marketStats(q.region, q.type), tags.marketStats(q.region, q.type))
+      : aggregate(keys, key, "market-stats", tags.statsList(q.region, q.type));
   },
 
   "/v1/orderbook/:gpuType": (path, query, keys) => {
     const gpuType = parse(identifierSchema, path.gpuType, "gpuType");
     const q = parse(regionQuery, query);
     const key = normalisedKey(`/v1/orderbook/${gpuType}`, [["region", q.region]]);
-    if (q.region) {
-      return {
-        key,
-        l2Key: keys.orderBook(gpuType, q.region),
-        indexed: false,
-        dataClass: "order-book",
-        tags: [tags.orderBook(gpuType, q.region)],
-        originPath: key,
-      };
-    }
-    return {
-      key,
-      l2Key: keys.response(key),
-      indexed: true,
-      dataClass: "order-book",
-      tags: [tags.orderBookList(gpuType)],
-      originPath: key,
-    };
+    return q.region
+      ? entity(key, "order-book", keys.orderBook(gpuType, q.region), tags.orderBook(gpuType, q.region))
+      : aggregate(keys, key, "order-book", tags.orderBookList(gpuType));
   },
 
-  "/v1/regions": (_path, _query, keys) => ({
-    key: "/v1/regions",
-    l2Key: keys.reference("regions"),
-    indexed: false,
-    dataClass: "reference",
-    tags: [tags.reference("regions")],
-    originPath: "/v1/regions",
-  }),
+  "/v1/regions": (_path, _query, keys) =>
+    entity("/v1/regions", "reference", keys.reference("regions"), tags.reference("regions")),
 
-  "/v1/gpu-types": (_path, _query, keys) => ({
-    key: "/v1/gpu-types",
-    l2Key: keys.reference("gpu-types"),
-    indexed: false,
-    dataClass: "reference",
-    tags: [tags.reference("gpu-types")],
-    originPath: "/v1/gpu-types",
-  }),
+  "/v1/gpu-types": (_path, _query, keys) =>
+    entity("/v1/gpu-types", "reference", keys.reference("gpu-types"), tags.reference("gpu-types")),
 };
