@@ -45,6 +45,20 @@ if ARGV[6] ~= '' then
   for i = 7, #ARGV do wanted[ARGV[i]] = true end
   local entries = redis.call('XRANGE', KEYS[2], ARGV[6], '+', 'COUNT', 1001)
   if #entries > 1000 then return 'raced' end
+  -- Trimming removes from the head: while the cursor's own entry is there, nothing after it is
+  -- gone. Without it (or from the empty-log cursor 0-0), entries may have been trimmed unseen.
+  if ARGV[6] ~= '0-0' and (#entries == 0 or entries[1][1] ~= ARGV[6]) then return 'raced' end
+  if ARGV[6] == '0-0' then
+    local ok, info = pcall(redis.call, 'XINFO', 'STREAM', KEYS[2])
+    if ok then
+      local length, added = 0, 0
+      for i = 1, #info, 2 do
+        if info[i] == 'length' then length = info[i + 1] end
+        if info[i] == 'entries-added' then added = info[i + 1] end
+      end
+      if added > length then return 'raced' end
+    end
+  end
   for _, entry in ipairs(entries) do
     if entry[1] ~= ARGV[6] then
       local fields = entry[2]

@@ -99,6 +99,27 @@ describe("fill", () => {
     expect(await store.fill(keys.gpu("g"), record(1, "{}", ["gpu:g"]), options(cursor))).toBe("stored");
   });
 
+  it("refuses ('raced') when trimming took the cursor's own entry: what followed it cannot be checked", async () => {
+    const { keys, store } = fresh("fill-trimmed");
+    const cursor = await lambda.appendLog(keys, ["seed"]);
+    await lambda.appendLog(keys, ["gpu:g1"]);
+    expect(await store.fill(keys.gpu("g1"), record(1, "{}"), options(cursor))).toBe("raced");
+    // The entry naming gpu:g1 is trimmed away with the cursor; only unrelated ones are left.
+    await lambda.appendLog(keys, ["noise:a"]);
+    await lambda.appendLog(keys, ["noise:b"], { exactMaxLen: 1 });
+    expect(await store.fill(keys.gpu("g1"), record(1, "{}"), options(cursor))).toBe("raced");
+    expect(await redis.exists(keys.gpu("g1"))).toBe(0);
+  });
+
+  it("from the empty-log cursor 0-0, refuses ('raced') once the log has been trimmed, stores before", async () => {
+    const { keys, store } = fresh("fill-zero-cursor");
+    await lambda.appendLog(keys, ["noise:a"]);
+    expect(await store.fill(keys.gpu("g1"), record(1, "{}"), options("0-0"))).toBe("stored");
+    await lambda.io.del(keys.gpu("g1"));
+    await lambda.appendLog(keys, ["noise:b"], { exactMaxLen: 1 });
+    expect(await store.fill(keys.gpu("g1"), record(1, "{}"), options("0-0"))).toBe("raced");
+  });
+
   it("refuses ('raced') when more than 1000 entries follow sinceLogId (it cannot check them all)", async () => {
     const { keys, store } = fresh("fill-flood");
     const cursor = await lambda.appendLog(keys, ["seed"]);
