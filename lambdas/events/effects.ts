@@ -1,0 +1,198 @@
+/**
+ * What each event changes (DESIGN "Event contract", Effects), in one place:
+ * the records written through, the derived records dropped, and the tags every
+ * tier evicts. The Redis step and the purges both work from this plan.
+ *
+ * Derived views (market stats, order books, listings) are dropped rather than
+ * recomputed here: the booking system is their source of truth and sends
+ * `market.stats_updated` / `orderbook.updated` when it has them; until then the edge
+ * refills them from the origin on the next read.
+ */
+import type { Gpu } from "../../core/domain";
+import type { MarketplaceEvent } from "../../core/events";
+import type { Keyspace } from "../../core/keys";
+import type { L2Record } from "../../core/read-model";
+import { orderBookTagsFor, priceTagsFor, statsTagsFor, tags, tagsForGpuChange } from "../../core/tags";
+
+/** How long a written record lives in Redis (seconds), per its data class (DESIGN "Data classes"). */
+export const RECORD_TTL_SECONDS = {
+  gpu: 3600,
+  pricing: 15 * 60,
+  provider: 15 * 60,
+  "market-stats": 5 * 60,
+  "order-book": 60,
+} as const;
+
+export interface RecordWrite {
+  readonly key: string;
+  readonly record: L2Record;
+  readonly ttlSeconds: number;
+}
+
+export interface EventPlan {
+  /** The record whose stored version decides whether the event is stale; undefined for manual purges. */
+  readonly versionKey: string | undefined;
+  /** Written only where Redis holds an older version (or nothing). */
+  readonly writes: readonly RecordWrite[];
+  /** Derived records the change makes wrong. */
+  readonly deletes: readonly string[];
+  /** Every tag the change makes stale: the log entry, L1, the tag indexes of aggregate responses, Cloudflare. */
+  readonly tags: readonly string[];
+  /** Extra CloudFront paths named by an operator (cache.invalidate). */
+  readonly paths: readonly string[];
+}
+
+function gpuWrite(keys: Keyspace, gpu: Gpu, now: number): RecordWrite {
+  return {
+    key: keys.gpu(gpu.gpuId),
+    record: { version: gpu.version, body: JSON.stringify(gpu), tags: [tags.gpu(gpu.gpuId)], storedAt: now },
+    ttlSeconds: RECORD_TTL_SECONDS.gpu,
+  };
+}
+
+/** A GPU's change: its record, and the stats of its region and type (derived). */
+function gpuEffects(keys: Keyspace, gpus: readonly Gpu[], now: number) {
+  return {
+    writes: gpus.map((gpu) => gpuWrite(keys, gpu, now)),
+    deletes: gpus.map((gpu) => keys.marketStats(gpu.region, gpu.gpuType)),
+    tags: gpus.flatMap((gpu) => tagsForGpuChange(gpu)),
+  };
+}
+
+function unique<T>(items: readonly T[]): T[] {
+  return [...new Set(items)];
+}
+
+export function planEvent(event: MarketplaceEvent, keys: Keyspace, now: number): EventPlan {
+  const plan = (
+    versionKey: string | undefined,
+    parts: Omit<EventPlan, "versionKey" | "paths">,
+    paths: string[] = [],
+  ) => ({
+    versionKey,
+    writes: parts.writes,
+    deletes: unique(parts.deletes),
+    tags: unique(parts.tags),
+    paths,
+  });
+
+  switch (event.type) {
+    case "gpu.upserted":
+    case "gpu.status_changed":
+      return plan(keys.gpu(event.data.gpu.gpuId), gpuEffects(keys, [event.data.gpu], now));
+
+    case "booking.created":
+    case "booking.cancelled": {
+      const { gpu } = event.data;
+      const effects = gpuEffects(keys, [gpu], now);
+      return plan(keys.gpu(gpu.gpuId), {
+        writes: effects.writes,
+        deletes: [...effects.deletes, keys.orderBook(gpu.gpuType, gpu.region)],
+        tags: [...effects.tags, ...orderBookTagsFor(gpu.gpuType, gpu.region)],
+      });
+    }
+
+    case "pricing.updated": {
+      const { price, gpus } = event.data;
+      const effects = gpuEffects(keys, gpus, now);
+      const priceKey = keys.price(price.gpuType, price.region);
+      return plan(priceKey, {
+        writes: [
+          {
+            key: priceKey,
+            record: {
+              version: price.version,
+              body: JSON.stringify(price),
+              tags: [tags.price(price.gpuType, price.region)],
+              storedAt: now,
+            },
+            ttlSeconds: RECORD_TTL_SECONDS.pricing,
+          },
+          ...effects.writes,
+        ],
+        deletes: [...effects.deletes, keys.marketStats(price.region, price.gpuType)],
+        tags: [
+          ...priceTagsFor(price.gpuType, price.region),
+          ...effects.tags,
+          ...statsTagsFor(price.region, price.gpuType),
+        ],
+      });
+    }
+
+    case "provider.status_changed": {
+      const { provider, gpus } = event.data;
+      const effects = gpuEffects(keys, gpus, now);
+      const providerKey = keys.provider(provider.providerId);
+      return plan(providerKey, {
+        writes: [
+          {
+            key: providerKey,
+            record: {
+              version: provider.version,
+              body: JSON.stringify(provider),
+              tags: [tags.provider(provider.providerId)],
+              storedAt: now,
+            },
+            ttlSeconds: RECORD_TTL_SECONDS.provider,
+          },
+          ...effects.writes,
+        ],
+        deletes: effects.deletes,
+        tags: [tags.provider(provider.providerId), ...effects.tags],
+      });
+    }
+
+    case "market.stats_updated": {
+      const { stats } = event.data;
+      const key = keys.marketStats(stats.region, stats.gpuType);
+      return plan(key, {
+        writes: [
+          {
+            key,
+            record: {
+              version: stats.version,
+              body: JSON.stringify(stats),
+              tags: [tags.marketStats(stats.region, stats.gpuType)],
+              storedAt: now,
+            },
+            ttlSeconds: RECORD_TTL_SECONDS["market-stats"],
+          },
+        ],
+        deletes: [],
+        tags: statsTagsFor(stats.region, stats.gpuType),
+      });
+    }
+
+    case "orderbook.updated": {
+      const { orderBook } = event.data;
+      const key = keys.orderBook(orderBook.gpuType, orderBook.region);
+      return plan(key, {
+        writes: [
+          {
+            key,
+            record: {
+              version: orderBook.version,
+              body: JSON.stringify(orderBook),
+              tags: [tags.orderBook(orderBook.gpuType, orderBook.region)],
+              storedAt: now,
+            },
+            ttlSeconds: RECORD_TTL_SECONDS["order-book"],
+          },
+        ],
+        deletes: [],
+        tags: orderBookTagsFor(orderBook.gpuType, orderBook.region),
+      });
+    }
+
+    case "cache.invalidate":
+      return plan(
+        undefined,
+        {
+          writes: [],
+          deletes: event.data.keys.map((key) => `${keys.root}${key}`),
+          tags: event.data.tags,
+        },
+        event.data.paths,
+      );
+  }
+}
