@@ -6,13 +6,20 @@
  */
 import { createServer } from "node:net";
 import { startBridgeServer } from "../bridge/server";
+import { parseEventsConfig } from "../lambdas/events/config";
+import { startEventsServer } from "../lambdas/events/server";
 import { startOriginServer } from "../origin/server";
 import { freePort } from "./ports";
 import { findRedisServer, startRedisServer } from "./redis-server";
 import { startWranglerDev } from "./wrangler-dev";
 
-export const DEFAULT_PORTS = { edge: 8787, origin: 8788, redisRest: 8789 } as const;
+export const DEFAULT_PORTS = { edge: 8787, origin: 8788, redisRest: 8789, events: 8790 } as const;
 export const DEFAULT_LOCAL_TOKEN = "local-dev-token";
+/**
+ * The local signing secret when WEBHOOK_SECRET is unset. For development only: it is
+ * in the source, so anyone can sign with it.
+ */
+export const DEFAULT_WEBHOOK_SECRET = "whsec_Z3B1LWVkZ2UtY2FjaGUgbG9jYWwgZGV2IHNlY3JldCE=";
 /** Opens the Worker's /_cache/stats locally. */
 export const DEFAULT_LOCAL_OPERATOR_TOKEN = "local-operator-token";
 
@@ -22,7 +29,9 @@ export class LocalStackError extends Error {
 
 export interface LocalStackOptions {
   /** Explicit ports must be free; unset ones use the defaults, or a free port when a default is taken. */
-  readonly ports?: { edge?: number; origin?: number; redisRest?: number };
+  readonly ports?: { edge?: number; origin?: number; redisRest?: number; events?: number };
+  /** Signs and verifies local webhooks (default DEFAULT_WEBHOOK_SECRET). */
+  readonly webhookSecret?: string;
   /** Use this Redis instead of starting one. */
   readonly redisUrl?: string;
   /** Run over the in-process emulator even when redis-server exists. */
@@ -41,10 +50,12 @@ export interface LocalService {
 }
 
 export interface LocalStack {
-  /** In start order: redis, redis-rest, origin, edge. */
+  /** In start order: redis, redis-rest, origin, events, edge. */
   readonly services: readonly LocalService[];
   readonly urls: {
     readonly edge: string;
+    /** The webhook URL of the event app. */
+    readonly events: string;
     readonly origin: string;
     readonly redisRest: string;
     readonly redis: string;
@@ -87,10 +98,11 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
   };
 
   try {
-    const [edgePort, originPort, redisRestPort] = [
+    const [edgePort, originPort, redisRestPort, eventsPort] = [
       await choosePort("edge", options.ports?.edge, DEFAULT_PORTS.edge),
       await choosePort("origin", options.ports?.origin, DEFAULT_PORTS.origin),
       await choosePort("redis-rest", options.ports?.redisRest, DEFAULT_PORTS.redisRest),
+      await choosePort("events", options.ports?.events, DEFAULT_PORTS.events),
     ];
 
     let redisUrl = options.redisUrl;
@@ -109,6 +121,16 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       ...(options.originSeed !== undefined ? { seed: options.originSeed } : {}),
     });
     stops.push(() => origin.close());
+
+    const events = await startEventsServer(
+      parseEventsConfig({
+        UPSTASH_REDIS_REST_URL: bridge.url,
+        UPSTASH_REDIS_REST_TOKEN: token,
+        WEBHOOK_SECRETS: options.webhookSecret ?? DEFAULT_WEBHOOK_SECRET,
+      }),
+      { port: eventsPort, logger: { info: () => {}, warn: console.warn, error: console.error } },
+    );
+    stops.push(() => events.close());
 
     const edge = await startWranglerDev({
       port: edgePort,
@@ -130,6 +152,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
 
     const urls = {
       edge: edgeUrl,
+      events: events.url,
       origin: origin.url,
       redisRest: bridge.url,
       redis: redisUrl ?? "emulator://in-process",
@@ -139,6 +162,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
         { name: "redis", url: urls.redis },
         { name: "redis-rest", url: urls.redisRest },
         { name: "origin", url: urls.origin },
+        { name: "events", url: urls.events },
         { name: "edge", url: urls.edge },
       ],
       urls,

@@ -2,10 +2,10 @@
  * npm start: the local stack. Prints one `name: URL` line per service, then runs
  * until Ctrl-C or SIGTERM, when it stops every child it started.
  *
- * Environment: EDGE_PORT, ORIGIN_PORT, BRIDGE_PORT (defaults 8787, 8788, 8789, or a
+ * Environment: EDGE_PORT, ORIGIN_PORT, BRIDGE_PORT, EVENTS_PORT (defaults 8787-8790, or a
  * free port when a default is taken), REDIS_URL (use that Redis instead of a
  * redis-server child), LOCAL_EMULATOR=1 (force the in-process emulator),
- * UPSTASH_REDIS_REST_TOKEN (the bridge's token), ORIGIN_SEED, LOCAL_VERBOSE=1.
+ * UPSTASH_REDIS_REST_TOKEN (the bridge's token), WEBHOOK_SECRET, ORIGIN_SEED, LOCAL_VERBOSE=1.
  */
 import { LocalStackError, startLocalStack } from "./stack";
 
@@ -25,6 +25,7 @@ const ports = {
   edge: portFromEnv("EDGE_PORT", problems),
   origin: portFromEnv("ORIGIN_PORT", problems),
   redisRest: portFromEnv("BRIDGE_PORT", problems),
+  events: portFromEnv("EVENTS_PORT", problems),
 };
 const seedText = process.env.ORIGIN_SEED;
 const originSeed = seedText ? Number(seedText) : undefined;
@@ -46,11 +47,12 @@ try {
     ...(redisUrl ? { redisUrl } : {}),
     ...(process.env.UPSTASH_REDIS_REST_TOKEN ? { token: process.env.UPSTASH_REDIS_REST_TOKEN } : {}),
     ...(originSeed !== undefined ? { originSeed } : {}),
+    ...(process.env.WEBHOOK_SECRET ? { webhookSecret: process.env.WEBHOOK_SECRET } : {}),
     ...(verbose ? { onEdgeOutput: (line: string) => console.error(`[edge] ${line}`) } : {}),
   });
   for (const service of stack.services) console.log(`${service.name}: ${service.url}`);
   console.error(
-    `# redis backend: ${stack.redisBackend}; bridge token: ${stack.token}; operator token (/_cache/stats): ${stack.operatorToken}\n# try: curl ${stack.urls.edge}/v1/gpus/gpu-00001\n# Ctrl-C stops everything`,
+    `# redis backend: ${stack.redisBackend}; bridge token: ${stack.token}; operator token (/_cache/stats): ${stack.operatorToken}\n# try: curl ${stack.urls.edge}/v1/gpus/gpu-00001 ; npm run event -- booking.created --gpu gpu-00001\n# Ctrl-C stops everything`,
   );
   let stopping = false;
   const shutdown = async (signal: string) => {

@@ -36,9 +36,18 @@ export interface ApplyResult {
 
 // KEYS: 1 applied marker, 2 version key ('' = none), 3 log.
 // ARGV: 1 event version, 2 marker ttl ms, 3 channel, 4 log max length, 5 tags, 6 event id, 7 at,
-//       8 #writes, 9 #deletes, 10 #tags, then per write: key, version, body, tags, storedAt, ttlMs;
-//       then delete keys; then tag index keys.
+//       8 #writes, 9 #deletes, 10 #tags, 11 message without its id (JSON: the emulator has no cjson),
+//       then per write: key, version, body, tags, storedAt, ttlMs; then delete keys; then tag index keys.
+// Redis keeps what a script wrote before a command fails, so every key is checked (type, stored
+// version) before the first write: a key of the wrong type fails the event with nothing written.
 const APPLY_SCRIPT = `
+local function refuse(key, wanted)
+  local found = redis.call('TYPE', key)
+  if type(found) == 'table' then found = found.ok end
+  if found ~= 'none' and found ~= wanted then
+    return redis.error_reply('WRONGTYPE ' .. key .. ' holds a ' .. found .. ', not a ' .. wanted)
+  end
+end
 local marker = redis.call('GET', KEYS[1])
 if marker then return {'duplicate', marker} end
 local version = tonumber(ARGV[1])
@@ -49,16 +58,29 @@ if KEYS[2] ~= '' then
     return {'stale', 'purged'}
   end
 end
-local i = 11
+local refused = refuse(KEYS[3], 'stream')
+if refused then return refused end
+local writes = {}
+local i = 12
 for _ = 1, tonumber(ARGV[8]) do
-  local key, v = ARGV[i], tonumber(ARGV[i + 1])
-  local stored = tonumber(redis.call('HGET', key, '${L2_FIELDS.version}') or '-1')
-  if stored < v then
-    redis.call('HSET', key, '${L2_FIELDS.version}', ARGV[i + 1], '${L2_FIELDS.body}', ARGV[i + 2], '${L2_FIELDS.tags}', ARGV[i + 3], '${L2_FIELDS.storedAt}', ARGV[i + 4])
-    redis.call('PEXPIRE', key, ARGV[i + 5])
-  end
+  refused = refuse(ARGV[i], 'hash')
+  if refused then return refused end
+  local stored = tonumber(redis.call('HGET', ARGV[i], '${L2_FIELDS.version}') or '-1')
+  if stored < tonumber(ARGV[i + 1]) then writes[#writes + 1] = i end
   i = i + 6
 end
+local deletes = i
+i = i + tonumber(ARGV[9])
+for _ = 1, tonumber(ARGV[10]) do
+  refused = refuse(ARGV[i], 'set')
+  if refused then return refused end
+  i = i + 1
+end
+for _, w in ipairs(writes) do
+  redis.call('HSET', ARGV[w], '${L2_FIELDS.version}', ARGV[w + 1], '${L2_FIELDS.body}', ARGV[w + 2], '${L2_FIELDS.tags}', ARGV[w + 3], '${L2_FIELDS.storedAt}', ARGV[w + 4])
+  redis.call('PEXPIRE', ARGV[w], ARGV[w + 5])
+end
+i = deletes
 for _ = 1, tonumber(ARGV[9]) do
   redis.call('DEL', ARGV[i])
   i = i + 1
@@ -70,7 +92,7 @@ for _ = 1, tonumber(ARGV[10]) do
   i = i + 1
 end
 local id = redis.call('XADD', KEYS[3], 'MAXLEN', '~', ARGV[4], '*', 'tags', ARGV[5], 'event', ARGV[6], 'at', ARGV[7])
-redis.call('PUBLISH', ARGV[3], cjson.encode({id = id, event = ARGV[6], tags = ARGV[5]}))
+redis.call('PUBLISH', ARGV[3], '{"id":"' .. id .. '",' .. string.sub(ARGV[11], 2))
 redis.call('SET', KEYS[1], 'applied', 'PX', ARGV[2])
 return {'applied', 'owed', id}
 `;
@@ -98,6 +120,7 @@ export function createEventApplier(redis: Redis, keys: Keyspace, clock: { now():
       String(plan.writes.length),
       String(plan.deletes.length),
       String(plan.tags.length),
+      JSON.stringify({ event: event.id, tags: fields.tags ?? "" }),
     ];
     for (const write of plan.writes) {
       const encoded = encodeL2Record(write.record);
