@@ -11,7 +11,6 @@ import { z } from "zod";
 import {
   bookingSchema,
   gpuSchema,
-  identifierSchema,
   marketStatsSchema,
   orderBookSchema,
   priceSchema,
