@@ -1,0 +1,203 @@
+/**
+ * CloudFront invalidation paths for cache tags: the ONE place that maps the tags
+ * of core/tags.ts to the edge URL paths of workers/routes.ts, plus the path
+ * algebra the purgers use to stay within CloudFront's limits (dedupe, "a wildcard
+ * covers what it matches", collapsing to broader wildcards).
+ *
+ * Runtime-neutral: plain string work, no Node APIs.
+ *
+ * Mapping (routes → tags they carry → paths that invalidate them):
+ * | tag                              | path                      | why                                        |
+ * |----------------------------------|---------------------------|--------------------------------------------|
+ * | `gpu:<id>`                       | `/v1/gpus/<id>`           | the record's own URL, no query             |
+ * | `gpus:<region|*>:<type|*>`       | `/v1/gpus*`               | listings vary by query string              |
+ * | `price:<type>:<region>`          | `/v1/pricing*`            | `/v1/pricing?type=&region=`                |
+ * | `prices:<type|*>:<region|*>`     | `/v1/pricing*`            | price lists, query varies                  |
+ * | `provider:<id>`                  | `/v1/providers/<id>`      | no query                                   |
+ * | `stats:<region>:<type>`          | `/v1/market/stats*`       | query varies                               |
+ * | `stats-list:<region|*>:<type|*>` | `/v1/market/stats*`       | query varies                               |
+ * | `orderbook:<type>:<region>`      | `/v1/orderbook/<type>*`   | `?region=` varies                          |
+ * | `orderbooks:<type>`              | `/v1/orderbook/<type>*`   | all regions of the type                    |
+ * | `ref:regions` / `ref:gpu-types`  | `/v1/regions` / `/v1/gpu-types` | no query                             |
+ *
+ * Unknown tags (another prefix, a malformed shape, an identifier outside the
+ * identifier alphabet, e.g. one holding `*` or `/`) map to no path and are ignored:
+ * no edge response carries them, so CloudFront holds nothing to invalidate for them
+ * (Cloudflare still purges every tag as given). An identifier is never allowed to
+ * smuggle a wildcard or another path segment into an invalidation.
+ *
+ * CloudFront matches a path ending in `*` as a prefix; a path is "covered" when a
+ * wildcard in the same set matches it, and covered paths are dropped.
+ */
+
+/** The identifier alphabet of core/domain.ts `identifierSchema` (kept in step with it). */
+const IDENTIFIER = /^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/;
+const isId = (value: string | undefined): value is string => value !== undefined && IDENTIFIER.test(value);
+const isIdOrAny = (value: string | undefined): value is string => value === "*" || isId(value);
+
+export const EDGE_PATHS = {
+  gpuListing: "/v1/gpus*",
+  gpu: (gpuId: string) => `/v1/gpus/${gpuId}`,
+  pricing: "/v1/pricing*",
+  provider: (providerId: string) => `/v1/providers/${providerId}`,
+  marketStats: "/v1/market/stats*",
+  orderBook: (gpuType: string) => `/v1/orderbook/${gpuType}*`,
+  regions: "/v1/regions",
+  gpuTypes: "/v1/gpu-types",
+} as const;
+
+/** The path one tag invalidates, or undefined for a tag no edge route carries. */
+export function cloudFrontPathForTag(tag: string): string | undefined {
+  const [kind, ...parts] = tag.split(":");
+  const [a, b] = parts;
+  switch (kind) {
+    case "gpu":
+      return parts.length === 1 && isId(a) ? EDGE_PATHS.gpu(a) : undefined;
+    case "gpus":
+      return parts.length === 2 && isIdOrAny(a) && isIdOrAny(b) ? EDGE_PATHS.gpuListing : undefined;
+    case "price":
+      return parts.length === 2 && isId(a) && isId(b) ? EDGE_PATHS.pricing : undefined;
+    case "prices":
+      return parts.length === 2 && isIdOrAny(a) && isIdOrAny(b) ? EDGE_PATHS.pricing : undefined;
+    case "provider":
+      return parts.length === 1 && isId(a) ? EDGE_PATHS.provider(a) : undefined;
+    case "stats":
+      return parts.length === 2 && isId(a) && isId(b) ? EDGE_PATHS.marketStats : undefined;
+    case "stats-list":
+      return parts.length === 2 && isIdOrAny(a) && isIdOrAny(b) ? EDGE_PATHS.marketStats : undefined;
+    case "orderbook":
+      return parts.length === 2 && isId(a) && isId(b) ? EDGE_PATHS.orderBook(a) : undefined;
+    case "orderbooks":
+      return parts.length === 1 && isId(a) ? EDGE_PATHS.orderBook(a) : undefined;
+    case "ref":
+      if (parts.length !== 1) return undefined;
+      if (a === "regions") return EDGE_PATHS.regions;
+      if (a === "gpu-types") return EDGE_PATHS.gpuTypes;
+      return undefined;
+    default:
+      return undefined;
+  }
+}
+
+/** Deduplicated, sorted CloudFront paths for `tags`; unknown tags are ignored; covered paths dropped. */
+export function cloudFrontPathsForTags(tags: readonly string[]): string[] {
+  const paths: string[] = [];
+  for (const tag of tags) {
+    const path = cloudFrontPathForTag(tag);
+    if (path !== undefined) paths.push(path);
+  }
+  return normaliseInvalidationPaths(paths);
+}
+
+/** CloudFront counts any path holding `*` against the wildcard limit. */
+export function isWildcardPath(path: string): boolean {
+  return path.includes("*");
+}
+
+/** True when the wildcard `wildcard` (ending in `*`) matches every URL `path` matches, and they differ. */
+export function coversPath(wildcard: string, path: string): boolean {
+  if (!wildcard.endsWith("*") || wildcard === path) return false;
+  const prefix = wildcard.slice(0, -1);
+  // `prefix` holds no `*` (only a trailing one counts as a prefix match); if `path` starts with it,
+  // every URL `path` matches starts with it too.
+  return !prefix.includes("*") && path.startsWith(prefix);
+}
+
+/** Deduplicates, drops paths a wildcard in the set covers, and sorts (code-unit order). */
+export function normaliseInvalidationPaths(paths: Iterable<string>): string[] {
+  const unique = [...new Set(paths)].sort();
+  const prefixes = unique.filter((path) => path.endsWith("*") && !path.slice(0, -1).includes("*"));
+  if (prefixes.length === 0) return unique;
+  return unique.filter((path) => !prefixes.some((wildcard) => coversPath(wildcard, path)));
+}
+
+/**
+ * The next broader wildcard: `/v1/gpus/abc` → `/v1/gpus/*`, `/v1/orderbook/A100*` →
+ * `/v1/orderbook/*`, `/v1/gpus*` → `/v1/*`, `/v1/*` → `/*`; undefined for `/*`.
+ */
+export function broaderWildcard(path: string): string | undefined {
+  if (path === "/*") return undefined;
+  let stem = path.endsWith("*") ? path.slice(0, -1) : path;
+  if (stem.endsWith("/")) stem = stem.slice(0, -1);
+  const cut = stem.lastIndexOf("/");
+  if (cut < 0) return "/*";
+  return `${stem.slice(0, cut + 1)}*`;
+}
+
+export interface PathBudget {
+  /** Wildcard paths that may still be put in progress. */
+  readonly wildcards: number;
+  /** Individual (non-wildcard) paths that may still be put in progress. */
+  readonly exact: number;
+}
+
+/** Replaces `members` by `wildcard` and normalises. */
+function replaceWith(paths: readonly string[], members: ReadonlySet<string>, wildcard: string): string[] {
+  return normaliseInvalidationPaths([...paths.filter((path) => !members.has(path)), wildcard]);
+}
+
+function groupByBroader(paths: readonly string[]): Map<string, Set<string>> {
+  const groups = new Map<string, Set<string>>();
+  for (const path of paths) {
+    const parent = broaderWildcard(path);
+    if (parent === undefined) continue;
+    const group = groups.get(parent);
+    if (group) group.add(path);
+    else groups.set(parent, new Set([path]));
+  }
+  return groups;
+}
+
+/** The group with the most members; ties go to the longest (narrowest) wildcard, then code-unit order. */
+function largestGroup(groups: Map<string, Set<string>>): [string, Set<string>] | undefined {
+  let best: [string, Set<string>] | undefined;
+  for (const entry of groups) {
+    if (
+      !best ||
+      entry[1].size > best[1].size ||
+      (entry[1].size === best[1].size &&
+        (entry[0].length > best[0].length || (entry[0].length === best[0].length && entry[0] < best[0])))
+    )
+      best = entry;
+  }
+  return best;
+}
+
+/**
+ * The narrowest set this greedy ladder finds that covers every path in `paths`
+ * within `budget`: too many individual paths are folded into their parent
+ * wildcards (largest group first); then too many wildcards are merged under a
+ * shared broader wildcard (largest group first, else the deepest one is raised a
+ * level), up to `/*`. Undefined when no set fits (a budget below one of a needed kind):
+ * the caller waits for in-progress invalidations to finish.
+ */
+export function fitPathsToBudget(paths: Iterable<string>, budget: PathBudget): string[] | undefined {
+  let current = normaliseInvalidationPaths(paths);
+  const exactBudget = Math.max(0, Math.floor(budget.exact));
+  const wildcardBudget = Math.floor(budget.wildcards);
+
+  for (;;) {
+    const exact = current.filter((path) => !isWildcardPath(path));
+    if (exact.length <= exactBudget) break;
+    const group = largestGroup(groupByBroader(exact));
+    if (!group) return undefined;
+    current = replaceWith(current, group[1], group[0]);
+  }
+
+  for (;;) {
+    const wildcards = current.filter(isWildcardPath);
+    if (wildcards.length <= wildcardBudget) return current;
+    if (wildcardBudget < 1) return undefined;
+    const group = largestGroup(groupByBroader(wildcards));
+    if (!group) return undefined;
+    if (group[1].size >= 2) {
+      current = replaceWith(current, group[1], group[0]);
+      continue;
+    }
+    // No two wildcards share a parent: raise the deepest one a level so they can meet higher up.
+    const deepest = [...wildcards].sort((x, y) => y.length - x.length || (x < y ? -1 : 1))[0];
+    const parent = deepest === undefined ? undefined : broaderWildcard(deepest);
+    if (deepest === undefined || parent === undefined) return undefined;
+    current = replaceWith(current, new Set([deepest]), parent);
+  }
+}

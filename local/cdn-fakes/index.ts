@@ -1,0 +1,4 @@
+/** Local stand-ins for the CDN purge APIs (DESIGN "Local stack"): they record what would have been purged. */
+export * from "./cloudflare-fake";
+export * from "./cloudfront-fake";
+export { type ServedApp, serveApp } from "./serve";
