@@ -9,6 +9,7 @@ import { startBridgeServer } from "../bridge/server";
 import { parseEventsConfig } from "../lambdas/events/config";
 import { startEventsServer } from "../lambdas/events/server";
 import { startOriginServer } from "../origin/server";
+import { startCloudFrontFake, startCloudflareFake } from "./cdn-fakes";
 import { freePort } from "./ports";
 import { findRedisServer, startRedisServer } from "./redis-server";
 import { startWranglerDev } from "./wrangler-dev";
@@ -20,6 +21,9 @@ export const DEFAULT_LOCAL_TOKEN = "local-dev-token";
  * in the source, so anyone can sign with it.
  */
 export const DEFAULT_WEBHOOK_SECRET = "whsec_Z3B1LWVkZ2UtY2FjaGUgbG9jYWwgZGV2IHNlY3JldCE=";
+const LOCAL_CLOUDFLARE_TOKEN = "local-cloudflare-token";
+const LOCAL_CLOUDFLARE_ZONE = "local-zone";
+const LOCAL_CLOUDFRONT_DISTRIBUTION = "ELOCALDISTRIBUTION";
 /** Opens the Worker's /_cache/stats locally. */
 export const DEFAULT_LOCAL_OPERATOR_TOKEN = "local-operator-token";
 
@@ -50,12 +54,15 @@ export interface LocalService {
 }
 
 export interface LocalStack {
-  /** In start order: redis, redis-rest, origin, events, edge. */
+  /** In start order: redis, redis-rest, origin, cloudflare-fake, cloudfront-fake, events, edge. */
   readonly services: readonly LocalService[];
   readonly urls: {
     readonly edge: string;
     /** The webhook URL of the event app. */
     readonly events: string;
+    /** What the CDN fakes recorded (GET). */
+    readonly cloudflareFake: string;
+    readonly cloudfrontFake: string;
     readonly origin: string;
     readonly redisRest: string;
     readonly redis: string;
@@ -122,13 +129,29 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     });
     stops.push(() => origin.close());
 
+    // Local stand-ins for the CDN purge APIs: the event app purges through the real SDKs against them.
+    const cloudflareFake = await startCloudflareFake({ apiToken: LOCAL_CLOUDFLARE_TOKEN });
+    stops.push(() => cloudflareFake.close());
+    const cloudfrontFake = await startCloudFrontFake({});
+    stops.push(() => cloudfrontFake.close());
+
     const events = await startEventsServer(
       parseEventsConfig({
         UPSTASH_REDIS_REST_URL: bridge.url,
         UPSTASH_REDIS_REST_TOKEN: token,
         WEBHOOK_SECRETS: options.webhookSecret ?? DEFAULT_WEBHOOK_SECRET,
       }),
-      { port: eventsPort, logger: { info: () => {}, warn: console.warn, error: console.error } },
+      {
+        port: eventsPort,
+        logger: { info: () => {}, warn: console.warn, error: console.error },
+        purgeEnv: {
+          CLOUDFLARE_API_TOKEN: LOCAL_CLOUDFLARE_TOKEN,
+          CLOUDFLARE_ZONE_ID: LOCAL_CLOUDFLARE_ZONE,
+          CLOUDFLARE_BASE_URL: `${cloudflareFake.url}/client/v4`,
+          CLOUDFRONT_DISTRIBUTION_ID: LOCAL_CLOUDFRONT_DISTRIBUTION,
+          CLOUDFRONT_ENDPOINT: cloudfrontFake.url,
+        },
+      },
     );
     stops.push(() => events.close());
 
@@ -153,6 +176,8 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     const urls = {
       edge: edgeUrl,
       events: events.url,
+      cloudflareFake: `${cloudflareFake.url}/_fake/purges`,
+      cloudfrontFake: `${cloudfrontFake.url}/_fake/purges`,
       origin: origin.url,
       redisRest: bridge.url,
       redis: redisUrl ?? "emulator://in-process",
@@ -162,6 +187,8 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
         { name: "redis", url: urls.redis },
         { name: "redis-rest", url: urls.redisRest },
         { name: "origin", url: urls.origin },
+        { name: "cloudflare-fake", url: urls.cloudflareFake },
+        { name: "cloudfront-fake", url: urls.cloudfrontFake },
         { name: "events", url: urls.events },
         { name: "edge", url: urls.edge },
       ],

@@ -2,14 +2,17 @@
 import { Redis } from "@upstash/redis";
 import type { Hono } from "hono";
 import { createKeyspace } from "../../core/keys";
+import { createPurgers, type PurgeEnv } from "../purge/config";
 import { createEventsApp, type PurgeDispatcher } from "./app";
 import { createEventApplier } from "./apply";
 import type { EventsConfig } from "./config";
-import { createLoggingPurges } from "./logging-purges";
+import { createPurgeDispatcher } from "./purge-dispatcher";
 
 export interface EventsAppDependencies {
-  /** The CDN purges; without it, purges are only logged. */
+  /** Replaces the purges built from `purgeEnv`. */
   readonly purges?: PurgeDispatcher;
+  /** The CDN settings (CLOUDFLARE_*, CLOUDFRONT_*, see lambdas/purge/config.ts); an unset provider only logs. */
+  readonly purgeEnv?: PurgeEnv;
   readonly clock?: { now(): number };
   readonly logger?: Pick<Console, "info" | "warn" | "error">;
 }
@@ -26,7 +29,9 @@ export function buildEventsApp(config: EventsConfig, dependencies: EventsAppDepe
   return createEventsApp({
     secrets: config.secrets,
     applier: createEventApplier(redis, createKeyspace(config.keyPrefix), dependencies.clock ?? Date),
-    purges: dependencies.purges ?? createLoggingPurges(logger),
+    purges:
+      dependencies.purges ??
+      createPurgeDispatcher(createPurgers(dependencies.purgeEnv ?? {}, { logger }), logger),
     logger,
   });
 }

@@ -12,6 +12,6 @@ let app: Hono | undefined;
 
 export const handler = (event: LambdaEvent, context: Parameters<ReturnType<typeof handle>>[1]) => {
   // A bad setting fails the invocation with one error naming every problem.
-  app ??= buildEventsApp(parseEventsConfig(process.env));
+  app ??= buildEventsApp(parseEventsConfig(process.env), { purgeEnv: process.env });
   return handle(app)(event, context);
 };

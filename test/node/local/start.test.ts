@@ -108,7 +108,15 @@ describe("npm start (local stack)", () => {
       });
       try {
         const services = await waitForServices(child, 90_000);
-        expect([...services.keys()]).toEqual(["redis", "redis-rest", "origin", "events", "edge"]);
+        expect([...services.keys()]).toEqual([
+          "redis",
+          "redis-rest",
+          "origin",
+          "cloudflare-fake",
+          "cloudfront-fake",
+          "events",
+          "edge",
+        ]);
         expect(services.get("redis")).toMatch(/^redis:\/\/127\.0\.0\.1:\d+$/);
 
         const first = await fetch(`${services.get("edge")}/v1/gpus/${gpuId}`);
@@ -165,6 +173,15 @@ describe("npm start (local stack)", () => {
           }
           // How fast is for the benchmarks; here: it arrives, well before any TTL (gpu class: 30 s fresh).
           expect(status).toBe("busy");
+          // The purges went through the real SDKs to the fakes, which recorded them.
+          const cloudflare = (await (await fetch(services.get("cloudflare-fake") ?? "")).json()) as Array<{
+            items: string[];
+          }>;
+          expect(cloudflare.flatMap((purge) => purge.items)).toContain(`gpu:${free}`);
+          const cloudfront = (await (await fetch(services.get("cloudfront-fake") ?? "")).json()) as Array<{
+            paths: string[];
+          }>;
+          expect(cloudfront.flatMap((invalidation) => invalidation.paths)).toContain("/v1/gpus*");
         }
 
         const spawned = descendants(child.pid ?? -1);
