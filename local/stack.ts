@@ -1,17 +1,24 @@
 /**
  * The whole system on one machine, no cloud account (DESIGN "Local stack"):
  * Redis (a redis-server child, or the in-process emulator), the Upstash REST
- * bridge, the sample origin, and the edge Worker in workerd through `wrangler dev`.
+ * bridge, the sample origin, the event app with the CDN fakes, the SQS fake with the
+ * purge-retry queue and a poller running the retry handler, and the edge Worker in
+ * workerd through `wrangler dev`.
  * Used by `npm start`, the end-to-end tests and the benchmarks.
  */
 import { createServer } from "node:net";
 import { startBridgeServer } from "../bridge/server";
 import { parseEventsConfig } from "../lambdas/events/config";
 import { startEventsServer } from "../lambdas/events/server";
+import { createPurgers } from "../lambdas/purge/config";
+import { createRetryHandler } from "../lambdas/retry/handler";
+import { createRetryPoller } from "../lambdas/retry/local-poller";
+import { retryQueueSettings } from "../lambdas/retry/retry-queue";
 import { startOriginServer } from "../origin/server";
 import { startCloudFrontFake, startCloudflareFake } from "./cdn-fakes";
 import { freePort } from "./ports";
 import { findRedisServer, startRedisServer } from "./redis-server";
+import { startSqsFake } from "./sqs-fake";
 import { startWranglerDev } from "./wrangler-dev";
 
 export const DEFAULT_PORTS = { edge: 8787, origin: 8788, redisRest: 8789, events: 8790 } as const;
@@ -24,6 +31,10 @@ export const DEFAULT_WEBHOOK_SECRET = "whsec_Z3B1LWVkZ2UtY2FjaGUgbG9jYWwgZGV2IHN
 const LOCAL_CLOUDFLARE_TOKEN = "local-cloudflare-token";
 const LOCAL_CLOUDFLARE_ZONE = "local-zone";
 const LOCAL_CLOUDFRONT_DISTRIBUTION = "ELOCALDISTRIBUTION";
+const RETRY_QUEUE = "purge-retry";
+const RETRY_DLQ = "purge-retry-dlq";
+/** As the deployed queue's redrive policy: the sixth receive moves a purge to the DLQ. */
+const RETRY_MAX_RECEIVE_COUNT = 5;
 /** Opens the Worker's /_cache/stats locally. */
 export const DEFAULT_LOCAL_OPERATOR_TOKEN = "local-operator-token";
 
@@ -54,7 +65,7 @@ export interface LocalService {
 }
 
 export interface LocalStack {
-  /** In start order: redis, redis-rest, origin, cloudflare-fake, cloudfront-fake, events, edge. */
+  /** In start order: redis, redis-rest, origin, cloudflare-fake, cloudfront-fake, sqs-fake, events, edge. */
   readonly services: readonly LocalService[];
   readonly urls: {
     readonly edge: string;
@@ -63,6 +74,8 @@ export interface LocalStack {
     /** What the CDN fakes recorded (GET). */
     readonly cloudflareFake: string;
     readonly cloudfrontFake: string;
+    /** The SQS fake's queues and messages (GET). */
+    readonly sqsFake: string;
     readonly origin: string;
     readonly redisRest: string;
     readonly redis: string;
@@ -135,6 +148,27 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     const cloudfrontFake = await startCloudFrontFake({});
     stops.push(() => cloudfrontFake.close());
 
+    // The purge-retry queue and its DLQ; the event app queues failed purges there.
+    const sqsFake = await startSqsFake({
+      queues: [
+        {
+          name: RETRY_QUEUE,
+          redrivePolicy: { deadLetterQueue: RETRY_DLQ, maxReceiveCount: RETRY_MAX_RECEIVE_COUNT },
+        },
+        { name: RETRY_DLQ },
+      ],
+    });
+    stops.push(() => sqsFake.close());
+    const purgeEnv = {
+      CLOUDFLARE_API_TOKEN: LOCAL_CLOUDFLARE_TOKEN,
+      CLOUDFLARE_ZONE_ID: LOCAL_CLOUDFLARE_ZONE,
+      CLOUDFLARE_BASE_URL: `${cloudflareFake.url}/client/v4`,
+      CLOUDFRONT_DISTRIBUTION_ID: LOCAL_CLOUDFRONT_DISTRIBUTION,
+      CLOUDFRONT_ENDPOINT: cloudfrontFake.url,
+      PURGE_RETRY_QUEUE_URL: sqsFake.queueUrl(RETRY_QUEUE),
+      SQS_ENDPOINT: sqsFake.url,
+    };
+
     const events = await startEventsServer(
       parseEventsConfig({
         UPSTASH_REDIS_REST_URL: bridge.url,
@@ -144,16 +178,27 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       {
         port: eventsPort,
         logger: { info: () => {}, warn: console.warn, error: console.error },
-        purgeEnv: {
-          CLOUDFLARE_API_TOKEN: LOCAL_CLOUDFLARE_TOKEN,
-          CLOUDFLARE_ZONE_ID: LOCAL_CLOUDFLARE_ZONE,
-          CLOUDFLARE_BASE_URL: `${cloudflareFake.url}/client/v4`,
-          CLOUDFRONT_DISTRIBUTION_ID: LOCAL_CLOUDFRONT_DISTRIBUTION,
-          CLOUDFRONT_ENDPOINT: cloudfrontFake.url,
-        },
+        purgeEnv,
       },
     );
     stops.push(() => events.close());
+
+    // The retry Lambda's stand-in: the same handler, fed by a poller as the SQS event source would.
+    const retryQueue = retryQueueSettings(purgeEnv);
+    if (!retryQueue) throw new LocalStackError("the local purge-retry queue is not configured");
+    const retryLogger = { info: () => {}, warn: console.warn, error: console.error };
+    const poller = createRetryPoller({
+      sqs: retryQueue.client,
+      queueUrl: retryQueue.queueUrl,
+      handler: createRetryHandler({
+        purgers: createPurgers(purgeEnv, { logger: retryLogger }),
+        sqs: retryQueue.client,
+        queueUrl: retryQueue.queueUrl,
+        logger: retryLogger,
+      }),
+      logger: retryLogger,
+    });
+    stops.push(() => poller.stop());
 
     const edge = await startWranglerDev({
       port: edgePort,
@@ -178,6 +223,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       events: events.url,
       cloudflareFake: `${cloudflareFake.url}/_fake/purges`,
       cloudfrontFake: `${cloudfrontFake.url}/_fake/purges`,
+      sqsFake: `${sqsFake.url}/_fake/queues`,
       origin: origin.url,
       redisRest: bridge.url,
       redis: redisUrl ?? "emulator://in-process",
@@ -189,6 +235,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
         { name: "origin", url: urls.origin },
         { name: "cloudflare-fake", url: urls.cloudflareFake },
         { name: "cloudfront-fake", url: urls.cloudfrontFake },
+        { name: "sqs-fake", url: urls.sqsFake },
         { name: "events", url: urls.events },
         { name: "edge", url: urls.edge },
       ],

@@ -3,6 +3,7 @@ import { Redis } from "@upstash/redis";
 import type { Hono } from "hono";
 import { createKeyspace } from "../../core/keys";
 import { createPurgers, type PurgeEnv } from "../purge/config";
+import { retryQueueFromEnv } from "../retry/retry-queue";
 import { createEventsApp, type PurgeDispatcher } from "./app";
 import { createEventApplier } from "./apply";
 import type { EventsConfig } from "./config";
@@ -11,7 +12,11 @@ import { createPurgeDispatcher } from "./purge-dispatcher";
 export interface EventsAppDependencies {
   /** Replaces the purges built from `purgeEnv`. */
   readonly purges?: PurgeDispatcher;
-  /** The CDN settings (CLOUDFLARE_*, CLOUDFRONT_*, see lambdas/purge/config.ts); an unset provider only logs. */
+  /**
+   * The CDN settings (CLOUDFLARE_*, CLOUDFRONT_*, see lambdas/purge/config.ts; an unset provider
+   * only logs) and the retry queue's (PURGE_RETRY_QUEUE_URL, SQS_ENDPOINT, see
+   * lambdas/retry/retry-queue.ts; unset: a failed purge leaves its event unsettled).
+   */
   readonly purgeEnv?: PurgeEnv;
   readonly clock?: { now(): number };
   readonly logger?: Pick<Console, "info" | "warn" | "error">;
@@ -19,6 +24,7 @@ export interface EventsAppDependencies {
 
 export function buildEventsApp(config: EventsConfig, dependencies: EventsAppDependencies = {}): Hono {
   const logger = dependencies.logger ?? console;
+  const purgeEnv = dependencies.purgeEnv ?? {};
   const redis = new Redis({
     url: config.redisUrl,
     token: config.redisToken,
@@ -31,7 +37,7 @@ export function buildEventsApp(config: EventsConfig, dependencies: EventsAppDepe
     applier: createEventApplier(redis, createKeyspace(config.keyPrefix), dependencies.clock ?? Date),
     purges:
       dependencies.purges ??
-      createPurgeDispatcher(createPurgers(dependencies.purgeEnv ?? {}, { logger }), logger),
+      createPurgeDispatcher(createPurgers(purgeEnv, { logger }), logger, retryQueueFromEnv(purgeEnv)),
     logger,
   });
 }

@@ -1,7 +1,7 @@
 /**
  * `npm start` end to end: the real CLI brings up redis-server, the bridge, the
- * origin and the Worker in workerd; the edge URL serves data read through the
- * bridge; a signal stops every process it started.
+ * origin, the CDN and SQS fakes and the Worker in workerd; the edge URL serves data
+ * read through the bridge; a signal stops every process it started.
  */
 import { type ChildProcessWithoutNullStreams, spawn, spawnSync } from "node:child_process";
 import { readdirSync, readFileSync } from "node:fs";
@@ -114,10 +114,18 @@ describe("npm start (local stack)", () => {
           "origin",
           "cloudflare-fake",
           "cloudfront-fake",
+          "sqs-fake",
           "events",
           "edge",
         ]);
         expect(services.get("redis")).toMatch(/^redis:\/\/127\.0\.0\.1:\d+$/);
+        // The purge-retry queue and its DLQ, with the redrive policy the deployed queue has.
+        const queues = (await (await fetch(services.get("sqs-fake") ?? "")).json()) as Array<{
+          name: string;
+          redrivePolicy?: { deadLetterQueue: string; maxReceiveCount: number };
+        }>;
+        expect(queues.map((queue) => queue.name)).toEqual(["purge-retry", "purge-retry-dlq"]);
+        expect(queues[0]?.redrivePolicy).toEqual({ deadLetterQueue: "purge-retry-dlq", maxReceiveCount: 5 });
 
         const first = await fetch(`${services.get("edge")}/v1/gpus/${gpuId}`);
         expect(first.status).toBe(200);

@@ -1,0 +1,167 @@
+/**
+ * The purge-retry Lambda: an SQS event source on the retry queue, with partial batch
+ * responses (`ReportBatchItemFailures`). For each message it replays the purge
+ * (`Purger.retry`) and reports the ones that failed again in `batchItemFailures`, so
+ * SQS deletes only the others. A failed message's visibility timeout is set to an
+ * exponential back-off from its receive count (30 s · 2^(n-1), at most 15 min); after
+ * the queue's `maxReceiveCount` receives its redrive policy moves it to the dead-letter
+ * queue (alarmed), so nothing is retried forever and nothing is dropped.
+ *
+ * A retry replays the whole description, also after a partly successful attempt: purges
+ * are idempotent (CloudFront even answers the same CallerReference with the same
+ * invalidation), and the message keeps its receive count, which bounds the retries.
+ *
+ * Settings: PURGE_RETRY_QUEUE_URL (and SQS_ENDPOINT, AWS_REGION; lambdas/retry/retry-queue.ts)
+ * and the CDN settings of lambdas/purge/config.ts.
+ */
+import { ChangeMessageVisibilityCommand, type SQSClient } from "@aws-sdk/client-sqs";
+import { createPurgers, type Purgers } from "../purge/config";
+import { errorMessage, type PurgeOutcome } from "../purge/purger";
+import { decodeRetryMessage, type RetryMessage } from "./message";
+import { retryQueueSettings } from "./retry-queue";
+
+/** The parts of Lambda's SQS event record this handler reads (the shape of @types/aws-lambda's SQSRecord). */
+export interface SqsRecord {
+  readonly messageId: string;
+  readonly receiptHandle: string;
+  readonly body: string;
+  readonly attributes: { readonly ApproximateReceiveCount?: string } & Readonly<Record<string, string>>;
+  readonly eventSourceARN?: string;
+}
+
+export interface SqsEvent {
+  readonly Records: readonly SqsRecord[];
+}
+
+/** Lambda's partial batch response: the messages to keep (all others are deleted). */
+export interface SqsBatchResponse {
+  batchItemFailures: Array<{ itemIdentifier: string }>;
+}
+
+export interface RetryBackoff {
+  /** The delay after the first failed receive (default 30 s). */
+  readonly baseSeconds?: number;
+  /** The longest delay (default 15 min). */
+  readonly maxSeconds?: number;
+}
+
+/** Seconds until a message that failed its `receiveCount`-th receive is tried again. */
+export function retryDelaySeconds(receiveCount: number, backoff: RetryBackoff = {}): number {
+  const base = backoff.baseSeconds ?? 30;
+  const max = backoff.maxSeconds ?? 15 * 60;
+  const n = Number.isInteger(receiveCount) && receiveCount > 0 ? receiveCount : 1;
+  // Capped before the power grows: a message received hundreds of times must not overflow.
+  return Math.min(max, base * 2 ** Math.min(n - 1, 30));
+}
+
+export interface RetryHandlerOptions {
+  readonly purgers: Purgers;
+  readonly sqs: SQSClient;
+  readonly queueUrl: string;
+  readonly logger?: Pick<Console, "info" | "warn" | "error">;
+  readonly backoff?: RetryBackoff;
+}
+
+export type RetryHandler = (event: SqsEvent) => Promise<SqsBatchResponse>;
+
+/** Why a message failed this time (undefined: its purge is done). */
+async function replay(purgers: Purgers, message: RetryMessage): Promise<string | undefined> {
+  const { retry } = message;
+  const purger = purgers[retry.provider];
+  let outcome: PurgeOutcome;
+  try {
+    outcome = await purger.retry(retry);
+  } catch (error) {
+    return errorMessage(error);
+  }
+  if (!outcome.ok) return outcome.error;
+  // A logging purger "succeeds" without purging: a retry Lambda deployed without this
+  // provider's settings must keep the message (and alarm through the DLQ), not drop it.
+  if (outcome.skipped || !purgers.configured[retry.provider])
+    return `${retry.provider} is not configured in the retry handler`;
+  return undefined;
+}
+
+export function createRetryHandler(options: RetryHandlerOptions): RetryHandler {
+  const { purgers, sqs, queueUrl } = options;
+  const logger = options.logger ?? console;
+
+  const backOff = async (record: SqsRecord, receiveCount: number) => {
+    const delay = retryDelaySeconds(receiveCount, options.backoff);
+    try {
+      await sqs.send(
+        new ChangeMessageVisibilityCommand({
+          QueueUrl: queueUrl,
+          ReceiptHandle: record.receiptHandle,
+          VisibilityTimeout: delay,
+        }),
+      );
+      return `next attempt in ${delay} s`;
+    } catch (error) {
+      // The message still comes back, after the queue's own visibility timeout.
+      return `back-off not set (${errorMessage(error)}); back after the queue's visibility timeout`;
+    }
+  };
+
+  return async (event) => {
+    const failures: Array<{ itemIdentifier: string }> = [];
+    let done = 0;
+    let poison = 0;
+    // One message at a time: a retry usually follows rate limiting, and a burst of
+    // parallel purges would drain the provider's budget again (Cloudflare sends one
+    // chunk at a time for the same reason; CloudFront's batcher serialises anyway).
+    for (const record of event.Records) {
+      const receiveCount = Number(record.attributes.ApproximateReceiveCount ?? "1");
+      const decoded = decodeRetryMessage(record.body);
+      if (!decoded.ok) {
+        // Poison: reported as failed, not acknowledged. The queue's redrive policy then moves
+        // it to the dead-letter queue after maxReceiveCount receives, where the DLQ alarm
+        // shows it and it can be read (and redriven) later. A body this code cannot read may
+        // still be a real purge, e.g. a newer message version written during a deploy, so
+        // deleting it could lose a purge. The redrive policy bounds the loop (a queue without
+        // one would return it every 15 min forever: the CDK queue must have one), and it
+        // never throws, which would fail (and repeat) the whole batch.
+        poison++;
+        logger.error(
+          `[purge-retry] poison message ${record.messageId} (receive ${receiveCount}): ${decoded.poison}; body starts ${JSON.stringify(record.body.slice(0, 200))}; ${await backOff(record, receiveCount)}`,
+        );
+      } else {
+        const failed = await replay(purgers, decoded.message);
+        const { retry, eventIds, firstFailedAt } = decoded.message;
+        const what = `${retry.provider} purge for ${eventIds.join(", ") || "(no event)"} (message ${record.messageId}, receive ${receiveCount}, first failed ${firstFailedAt})`;
+        if (failed === undefined) {
+          done++;
+          logger.info(`[purge-retry] done: ${what}`);
+          continue;
+        }
+        logger.warn(`[purge-retry] failed again: ${what}: ${failed}; ${await backOff(record, receiveCount)}`);
+      }
+      failures.push({ itemIdentifier: record.messageId });
+    }
+    await Promise.all([purgers.cloudflare.flush(), purgers.cloudfront.flush()]);
+    logger.info(
+      `[purge-retry] ${event.Records.length} messages: ${done} done, ${failures.length - poison} failed again, ${poison} poison`,
+    );
+    return { batchItemFailures: failures };
+  };
+}
+
+/** Builds the handler from the environment (once per cold start in Lambda). */
+export function retryHandlerFromEnv(env: Readonly<Record<string, string | undefined>>): RetryHandler {
+  const settings = retryQueueSettings(env);
+  if (!settings) throw new TypeError("the purge-retry handler needs PURGE_RETRY_QUEUE_URL");
+  return createRetryHandler({
+    purgers: createPurgers(env),
+    sqs: settings.client,
+    queueUrl: settings.queueUrl,
+  });
+}
+
+let built: RetryHandler | undefined;
+
+/** The Lambda entry (SQS event source with ReportBatchItemFailures). */
+export const handler = (event: SqsEvent): Promise<SqsBatchResponse> => {
+  // A bad setting fails the invocation (the whole batch comes back and is retried).
+  built ??= retryHandlerFromEnv(process.env);
+  return built(event);
+};

@@ -1,0 +1,168 @@
+/**
+ * The producer side of the purge-retry queue: `enqueue` sends retry messages with
+ * `SendMessageBatch` (at most 10 entries and `maxBatchBytes` a call) and reports each
+ * message on its own, so the caller settles exactly the events whose purges are
+ * safely queued. It never throws: a call that fails (after the SDK's own retries)
+ * fails its entries, and SQS's per-entry failures are reported as they came.
+ * Failed entries are not retried here: the event stays unsettled and the webhook
+ * sender's re-delivery queues it again.
+ *
+ * A message queued twice (e.g. the answer was lost after SQS took it) costs one
+ * extra purge, which is harmless: purges are idempotent.
+ *
+ * Settings (the event Lambda's environment; `retryQueueFromEnv`):
+ *
+ * | variable              | meaning                                                               |
+ * |-----------------------|-----------------------------------------------------------------------|
+ * | PURGE_RETRY_QUEUE_URL | the retry queue; unset: no queue (failed purges stay unsettled)        |
+ * | SQS_ENDPOINT          | optional; `http://127.0.0.1:PORT` for the local fake (local/sqs-fake.ts) |
+ * | AWS_REGION            | set by Lambda; otherwise taken from the queue URL (us-east-1 locally)  |
+ */
+import { SendMessageBatchCommand, SQSClient } from "@aws-sdk/client-sqs";
+import { errorMessage } from "../purge/purger";
+import { encodeRetryMessage, MAX_RETRY_MESSAGE_BYTES, type RetryMessage } from "./message";
+
+/** SQS's limit on entries per SendMessageBatch. */
+export const SQS_MAX_BATCH_ENTRIES = 10;
+
+export type EnqueueResult =
+  | { readonly ok: true; readonly messageId: string }
+  | { readonly ok: false; readonly error: string };
+
+export interface RetryQueue {
+  readonly queueUrl: string;
+  /** One result per message, in order; never throws. */
+  enqueue(messages: readonly RetryMessage[]): Promise<EnqueueResult[]>;
+}
+
+export interface RetryQueueOptions {
+  readonly client: SQSClient;
+  readonly queueUrl: string;
+  /**
+   * How long a new message stays invisible (default 30 s, the handler's first back-off
+   * step): the purge has just failed its in-process retries, an immediate retry would too.
+   */
+  readonly delaySeconds?: number;
+  /** Largest body, and largest sum of bodies per SendMessageBatch (default 256 KiB). */
+  readonly maxBatchBytes?: number;
+}
+
+export const DEFAULT_RETRY_DELAY_SECONDS = 30;
+
+interface Entry {
+  readonly index: number;
+  readonly body: string;
+  readonly bytes: number;
+}
+
+export function createRetryQueue(options: RetryQueueOptions): RetryQueue {
+  const delaySeconds = options.delaySeconds ?? DEFAULT_RETRY_DELAY_SECONDS;
+  const maxBatchBytes = options.maxBatchBytes ?? MAX_RETRY_MESSAGE_BYTES;
+  if (!Number.isInteger(delaySeconds) || delaySeconds < 0 || delaySeconds > 900)
+    throw new RangeError(`delaySeconds must be 0..900, got ${delaySeconds}`);
+
+  const send = async (batch: readonly Entry[], results: EnqueueResult[]) => {
+    try {
+      const response = await options.client.send(
+        new SendMessageBatchCommand({
+          QueueUrl: options.queueUrl,
+          Entries: batch.map((entry) => ({
+            Id: `m${entry.index}`,
+            MessageBody: entry.body,
+            DelaySeconds: delaySeconds,
+          })),
+        }),
+      );
+      for (const done of response.Successful ?? []) {
+        const index = Number(done.Id?.slice(1));
+        if (done.MessageId) results[index] = { ok: true, messageId: done.MessageId };
+      }
+      for (const failed of response.Failed ?? []) {
+        const index = Number(failed.Id?.slice(1));
+        results[index] = {
+          ok: false,
+          error: `${failed.Code ?? "Unknown"}${failed.SenderFault ? " (sender fault)" : ""}: ${failed.Message ?? "no message"}`,
+        };
+      }
+    } catch (error) {
+      for (const entry of batch) results[entry.index] = { ok: false, error: errorMessage(error) };
+    }
+  };
+
+  return {
+    queueUrl: options.queueUrl,
+    async enqueue(messages) {
+      const results: EnqueueResult[] = messages.map(() => ({
+        ok: false,
+        error: "SQS answered without this entry",
+      }));
+      const batches: Entry[][] = [];
+      let current: Entry[] = [];
+      let currentBytes = 0;
+      for (const [index, message] of messages.entries()) {
+        let body: string;
+        try {
+          body = encodeRetryMessage(message);
+        } catch (error) {
+          results[index] = { ok: false, error: `not a valid retry message: ${errorMessage(error)}` };
+          continue;
+        }
+        const bytes = Buffer.byteLength(body);
+        if (bytes > maxBatchBytes) {
+          results[index] = { ok: false, error: `message of ${bytes} bytes exceeds ${maxBatchBytes}` };
+          continue;
+        }
+        if (current.length === SQS_MAX_BATCH_ENTRIES || currentBytes + bytes > maxBatchBytes) {
+          batches.push(current);
+          current = [];
+          currentBytes = 0;
+        }
+        current.push({ index, body, bytes });
+        currentBytes += bytes;
+      }
+      if (current.length > 0) batches.push(current);
+      await Promise.all(batches.map((batch) => send(batch, results)));
+      return results;
+    },
+  };
+}
+
+export type RetryQueueEnv = Readonly<Record<string, string | undefined>>;
+
+const isLocal = (endpoint: string) =>
+  /^https?:\/\/(127\.0\.0\.1|localhost|\[::1\])(:\d+)?(\/|$)/.test(endpoint);
+
+/** `https://sqs.eu-west-1.amazonaws.com/123456789012/name` → `eu-west-1`. */
+function regionOfQueueUrl(queueUrl: string): string | undefined {
+  return /^https:\/\/sqs\.([a-z0-9-]+)\.amazonaws\.com(\.cn)?\//.exec(queueUrl)?.[1];
+}
+
+/** An SQS client for `queueUrl`, pointed at SQS_ENDPOINT when set. */
+export function createSqsClient(env: RetryQueueEnv, queueUrl: string): SQSClient {
+  const endpoint = env.SQS_ENDPOINT || undefined;
+  const local = endpoint !== undefined && isLocal(endpoint);
+  const region = env.AWS_REGION || regionOfQueueUrl(queueUrl) || (local ? "us-east-1" : undefined);
+  return new SQSClient({
+    ...(region ? { region } : {}),
+    ...(endpoint ? { endpoint } : {}),
+    // The local fake checks only that requests are signed; never send real credentials to it.
+    ...(local ? { credentials: { accessKeyId: "AKIDLOCAL", secretAccessKey: "local" } } : {}),
+  });
+}
+
+/** The queue and client PURGE_RETRY_QUEUE_URL names; undefined when it is unset. */
+export function retryQueueSettings(env: RetryQueueEnv): { queueUrl: string; client: SQSClient } | undefined {
+  const queueUrl = env.PURGE_RETRY_QUEUE_URL || undefined;
+  if (queueUrl === undefined) return undefined;
+  if (!URL.canParse(queueUrl) || !/^https?:$/.test(new URL(queueUrl).protocol))
+    throw new TypeError(`PURGE_RETRY_QUEUE_URL must be an http(s) URL, got ${queueUrl}`);
+  if (env.SQS_ENDPOINT && !URL.canParse(env.SQS_ENDPOINT))
+    throw new TypeError(`SQS_ENDPOINT must be a URL, got ${env.SQS_ENDPOINT}`);
+  return { queueUrl, client: createSqsClient(env, queueUrl) };
+}
+
+/** The retry queue PURGE_RETRY_QUEUE_URL names; undefined when it is unset (failed purges then stay unsettled). */
+export function retryQueueFromEnv(env: RetryQueueEnv): RetryQueue | undefined {
+  const settings = retryQueueSettings(env);
+  return settings ? createRetryQueue(settings) : undefined;
+}

@@ -1,0 +1,151 @@
+/**
+ * The event Lambda's purge hand-off with a retry queue, through the real purgers and
+ * the real SQS SDK against the fakes: a purge that still fails is queued in the message
+ * format and its event settled; one message per distinct retry; an event whose retry
+ * could not be queued stays unsettled, so the sender's re-delivery completes it.
+ */
+import { randomUUID } from "node:crypto";
+import type { SQSClient } from "@aws-sdk/client-sqs";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { createPurgeDispatcher } from "../../../lambdas/events/purge-dispatcher";
+import { createPurgers } from "../../../lambdas/purge/config";
+import { decodeRetryMessage, type RetryMessage } from "../../../lambdas/retry/message";
+import { createRetryQueue, type RetryQueue } from "../../../lambdas/retry/retry-queue";
+import {
+  type CloudFrontFake,
+  type CloudflareFake,
+  startCloudFrontFake,
+  startCloudflareFake,
+} from "../../../local/cdn-fakes";
+import { type SqsFake, startSqsFake } from "../../../local/sqs-fake";
+import { bookings, RETRY_QUEUE, RETRY_QUEUES, recordingLogger, silent, sqsClient } from "./helpers";
+
+let cloudflare: CloudflareFake;
+let cloudfront: CloudFrontFake;
+let sqsFake: SqsFake;
+let sqs: SQSClient;
+beforeAll(async () => {
+  cloudflare = await startCloudflareFake({ apiToken: "token", retryAfter: "0" });
+  cloudfront = await startCloudFrontFake({});
+  sqsFake = await startSqsFake({ queues: RETRY_QUEUES });
+  sqs = sqsClient(sqsFake);
+});
+afterAll(async () => {
+  sqs.destroy();
+  await Promise.all([cloudflare.close(), cloudfront.close(), sqsFake.close()]);
+});
+
+const distributionId = `E${randomUUID().slice(0, 8).toUpperCase()}`;
+
+function purgers() {
+  return createPurgers(
+    {
+      CLOUDFLARE_API_TOKEN: "token",
+      CLOUDFLARE_ZONE_ID: "zone",
+      CLOUDFLARE_BASE_URL: `${cloudflare.url}/client/v4`,
+      // One SDK retry: a failing purge is two 429s.
+      CLOUDFLARE_MAX_RETRIES: "1",
+      CLOUDFRONT_DISTRIBUTION_ID: distributionId,
+      CLOUDFRONT_ENDPOINT: cloudfront.url,
+    },
+    { logger: silent, cloudFront: { sleep: async () => {} } },
+  );
+}
+
+const queue = (queueUrl = sqsFake.queueUrl(RETRY_QUEUE)): RetryQueue =>
+  createRetryQueue({ client: sqs, queueUrl, delaySeconds: 0 });
+
+/** What a dispatch added to the retry queue, decoded. */
+async function queuedBy(dispatch: () => Promise<unknown>): Promise<RetryMessage[]> {
+  const before = new Set(sqsFake.messages(RETRY_QUEUE).map((message) => message.messageId));
+  await dispatch();
+  return sqsFake
+    .messages(RETRY_QUEUE)
+    .filter((message) => !before.has(message.messageId))
+    .map((message) => {
+      const decoded = decodeRetryMessage(message.body);
+      if (!decoded.ok) throw new Error(`not a retry message: ${decoded.poison}`);
+      return decoded.message;
+    });
+}
+
+describe("purge dispatcher with a retry queue", () => {
+  it("queues a Cloudflare purge that failed after the SDK's retries, and settles its event", async () => {
+    const [result] = bookings(1, "dispatch-retry");
+    if (!result) throw new Error("no booking");
+    const requestsBefore = cloudflare.requests.length;
+    const purgesBefore = cloudflare.purges.length;
+    cloudflare.failNext(2, "rate-limit", "0");
+    let settled: readonly { id: string }[] = [];
+    const started = Date.now();
+    const messages = await queuedBy(async () => {
+      settled = (await createPurgeDispatcher(purgers(), silent, queue()).dispatch([result])).settled;
+    });
+    expect(settled.map((event) => event.id)).toEqual([result.event.id]);
+    expect(cloudflare.requests.slice(requestsBefore).map((request) => request.status)).toEqual([429, 429]);
+    expect(cloudflare.purges.length).toBe(purgesBefore);
+    expect(messages).toHaveLength(1);
+    const [message] = messages;
+    expect(message).toMatchObject({
+      v: 1,
+      retry: { provider: "cloudflare", zoneId: "zone", batchKey: result.event.id },
+      eventIds: [result.event.id],
+      lastError: expect.stringMatching(/429/),
+    });
+    expect(message?.retry.provider === "cloudflare" && [...message.retry.tags].sort()).toEqual(
+      [...new Set(result.plan.tags)].sort(),
+    );
+    expect(Date.parse(message?.firstFailedAt ?? "")).toBeGreaterThanOrEqual(started - 1_000);
+  });
+
+  it("queues a failed coalesced CloudFront invalidation once, on behalf of every event in it", async () => {
+    const results = bookings(3, "dispatch-coalesced");
+    cloudfront.failNext(1, "AccessDenied");
+    let settled: readonly { id: string }[] = [];
+    const messages = await queuedBy(async () => {
+      settled = (await createPurgeDispatcher(purgers(), silent, queue()).dispatch(results)).settled;
+    });
+    expect(settled.map((event) => event.id)).toEqual(results.map((result) => result.event.id));
+    expect(messages).toHaveLength(1);
+    expect(messages[0]).toMatchObject({
+      retry: { provider: "cloudfront", distributionId, paths: expect.arrayContaining(["/v1/gpus*"]) },
+      eventIds: results.map((result) => result.event.id),
+      lastError: expect.stringMatching(/AccessDenied/),
+    });
+  });
+
+  it("leaves an event unsettled when its retry cannot be queued; the re-delivery completes it", async () => {
+    const results = bookings(1, "dispatch-noqueue");
+    const { lines, logger } = recordingLogger();
+    const missing = queue(`${sqsFake.url}/000000000000/no-such-queue`);
+    cloudflare.failNext(2, "rate-limit", "0");
+    expect((await createPurgeDispatcher(purgers(), logger, missing).dispatch(results)).settled).toEqual([]);
+    expect(lines.some((line) => /could not be queued, left owed: QueueDoesNotExist/.test(line.text))).toBe(
+      true,
+    );
+    const redelivered = await createPurgeDispatcher(purgers(), silent, missing).dispatch(results);
+    expect(redelivered.settled.map((event) => event.id)).toEqual([results[0]?.event.id]);
+  });
+
+  it("settles only the events whose own retries were queued when SQS fails one entry", async () => {
+    const results = bookings(2, "dispatch-entry");
+    // Both events' Cloudflare purges fail (two attempts each); the first message SQS refuses.
+    cloudflare.failNext(4, "rate-limit", "0");
+    sqsFake.failNextEntries(1);
+    let settled: readonly { id: string }[] = [];
+    const messages = await queuedBy(async () => {
+      settled = (await createPurgeDispatcher(purgers(), silent, queue()).dispatch(results)).settled;
+    });
+    expect(settled.map((event) => event.id)).toEqual([results[1]?.event.id]);
+    expect(messages.map((message) => message.eventIds)).toEqual([[results[1]?.event.id]]);
+  });
+
+  it("without a retry queue, a failed purge leaves its event unsettled (as before)", async () => {
+    const results = bookings(1, "dispatch-none");
+    cloudflare.failNext(2, "rate-limit", "0");
+    const messages = await queuedBy(async () => {
+      expect((await createPurgeDispatcher(purgers(), silent).dispatch(results)).settled).toEqual([]);
+    });
+    expect(messages).toEqual([]);
+  });
+});
