@@ -1,6 +1,5 @@
 /** Runs the bridge on Node: picks the backend, listens, and closes both cleanly. */
-import type { AddressInfo } from "node:net";
-import { serve } from "@hono/node-server";
+import { serveApp } from "../local/serve-app";
 import { createBridgeApp } from "./app";
 import type { RedisBackend } from "./backend";
 import { createEmulatorBackend } from "./emulator-backend";
@@ -32,23 +31,17 @@ export async function startBridgeServer(options: BridgeServerOptions): Promise<R
     token: options.token,
     ...(options.maxBodyBytes ? { maxBodyBytes: options.maxBodyBytes } : {}),
   });
-  const hostname = options.hostname ?? "127.0.0.1";
   try {
-    const { server, port } = await new Promise<{ server: ReturnType<typeof serve>; port: number }>(
-      (resolve, reject) => {
-        const server = serve({ fetch: app.fetch, port: options.port ?? 0, hostname }, (info: AddressInfo) =>
-          resolve({ server, port: info.port }),
-        );
-        server.once("error", reject);
-      },
-    );
+    // Closing ends every connection, SSE streams included, so close() never waits for clients.
+    const served = await serveApp(app, {
+      port: options.port ?? 0,
+      hostname: options.hostname ?? "127.0.0.1",
+    });
     return {
-      url: `http://${hostname}:${port}`,
+      url: served.url,
       backend,
       async close() {
-        // SSE streams hold connections open; end them so close() does not wait for clients.
-        (server as unknown as { closeAllConnections?: () => void }).closeAllConnections?.();
-        await new Promise<void>((resolve) => server.close(() => resolve()));
+        await served.close();
         await backend.close();
       },
     };

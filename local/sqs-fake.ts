@@ -19,7 +19,7 @@
  */
 import { createHash, randomBytes, randomUUID } from "node:crypto";
 import { Hono } from "hono";
-import { serveApp } from "./cdn-fakes/serve";
+import { serveApp } from "./serve-app";
 
 export const SQS_JSON_CONTENT_TYPE = "application/x-amz-json-1.0";
 

@@ -1,6 +1,5 @@
 /** The webhook app on Node, for the local stack. */
-import type { AddressInfo } from "node:net";
-import { serve } from "@hono/node-server";
+import { serveApp } from "../../local/serve-app";
 import { buildEventsApp, type EventsAppDependencies } from "./build";
 import type { EventsConfig } from "./config";
 
@@ -14,18 +13,9 @@ export async function startEventsServer(
   config: EventsConfig,
   options: EventsAppDependencies & { port?: number; hostname?: string } = {},
 ): Promise<RunningEventsServer> {
-  const app = buildEventsApp(config, options);
-  const hostname = options.hostname ?? "127.0.0.1";
-  const { server, port } = await new Promise<{ server: ReturnType<typeof serve>; port: number }>(
-    (resolve, reject) => {
-      const server = serve({ fetch: app.fetch, port: options.port ?? 0, hostname }, (info: AddressInfo) =>
-        resolve({ server, port: info.port }),
-      );
-      server.once("error", reject);
-    },
-  );
-  return {
-    url: `http://${hostname}:${port}/v1/events`,
-    close: () => new Promise<void>((resolve) => server.close(() => resolve())),
-  };
+  const served = await serveApp(buildEventsApp(config, options), {
+    port: options.port ?? 0,
+    hostname: options.hostname ?? "127.0.0.1",
+  });
+  return { url: `${served.url}/v1/events`, close: served.close };
 }

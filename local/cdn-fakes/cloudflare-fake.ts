@@ -9,7 +9,7 @@
  */
 import { randomBytes } from "node:crypto";
 import { Hono } from "hono";
-import { serveApp } from "./serve";
+import { serveApp } from "../serve-app";
 
 export const PURGE_KINDS = ["tags", "files", "hosts", "prefixes", "purge_everything"] as const;
 export type PurgeKind = (typeof PURGE_KINDS)[number];

@@ -11,7 +11,7 @@
  */
 import { randomUUID } from "node:crypto";
 import { Hono } from "hono";
-import { serveApp } from "./serve";
+import { serveApp } from "../serve-app";
 import { child, escapeXml, parseXml, XmlParseError } from "./xml";
 
 export const CLOUDFRONT_XMLNS = "http://cloudfront.amazonaws.com/doc/2020-05-31/";
