@@ -8,8 +8,6 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { MarketplaceEvent } from "../../../core/events";
 import { createKeyspace } from "../../../core/keys";
 import { tagsForGpuChange } from "../../../core/tags";
-import type { ApplyResult } from "../../../lambdas/events/apply";
-import { planEvent } from "../../../lambdas/events/effects";
 import { createPurgeDispatcher } from "../../../lambdas/events/purge-dispatcher";
 import { createPurgers } from "../../../lambdas/purge/config";
 import {
@@ -18,7 +16,7 @@ import {
   startCloudFrontFake,
   startCloudflareFake,
 } from "../../../local/cdn-fakes";
-import { MarketplaceStore } from "../../../origin/store";
+import { appliedBookings } from "../../support/applied-events";
 
 let cloudflare: CloudflareFake;
 let cloudfront: CloudFrontFake;
@@ -32,7 +30,7 @@ afterAll(async () => {
 });
 
 const silent = { info: () => {}, warn: () => {}, error: () => {} };
-const keys = createKeyspace("dispatch");
+const _keys = createKeyspace("dispatch");
 
 function dispatcher() {
   const purgers = createPurgers(
@@ -49,27 +47,9 @@ function dispatcher() {
   return createPurgeDispatcher(purgers, silent);
 }
 
-function bookings(count: number): ApplyResult[] {
-  const store = new MarketplaceStore();
-  return store
-    .listGpus({ status: "available" })
-    .slice(0, count)
-    .map((free) => {
-      const { booking, gpu } = store.createBooking({ gpuId: free.gpuId, userId: "user-1" });
-      const event = {
-        id: `evt-${randomUUID()}`,
-        type: "booking.created",
-        occurredAt: new Date().toISOString(),
-        version: gpu.version,
-        data: { booking, gpu },
-      } as MarketplaceEvent;
-      return { event, plan: planEvent(event, keys, 0), status: "applied", purged: false, logId: "1-0" };
-    });
-}
-
 describe("purge dispatcher", () => {
   it("purges every event's tags at Cloudflare and its paths at CloudFront in one coalesced invalidation", async () => {
-    const results = bookings(20);
+    const results = appliedBookings(20, "dispatch");
     const before = { cloudflare: cloudflare.purges.length, cloudfront: cloudfront.purges.length };
     const { settled } = await dispatcher().dispatch(results);
     expect(settled.map((event) => event.id)).toEqual(results.map((result) => result.event.id));
@@ -84,7 +64,7 @@ describe("purge dispatcher", () => {
   });
 
   it("an event whose Cloudflare purge failed is not settled (its marker stays owed)", async () => {
-    const results = bookings(1);
+    const results = appliedBookings(1, "dispatch");
     cloudflare.failNext(1, "rate-limit", "0");
     expect((await dispatcher().dispatch(results)).settled).toEqual([]);
     expect((await dispatcher().dispatch(results)).settled.map((event) => event.id)).toEqual([

@@ -1,13 +1,6 @@
-/** Shared by the retry tests: the real SQS client pointed at the fake, and applied booking events. */
-import { randomUUID } from "node:crypto";
 import { type Message, ReceiveMessageCommand, SQSClient } from "@aws-sdk/client-sqs";
-import type { MarketplaceEvent } from "../../../core/events";
-import { createKeyspace } from "../../../core/keys";
-import type { ApplyResult } from "../../../lambdas/events/apply";
-import { planEvent } from "../../../lambdas/events/effects";
 import type { SqsEvent } from "../../../lambdas/retry/handler";
 import type { SqsFake, SqsFakeQueueOptions } from "../../../local/sqs-fake";
-import { MarketplaceStore } from "../../../origin/store";
 
 export const RETRY_QUEUE = "purge-retry";
 export const RETRY_DLQ = "purge-retry-dlq";
@@ -57,22 +50,4 @@ export async function receiveEvent(sqs: SQSClient, queueUrl: string, max = 10): 
   };
 }
 
-/** `count` applied booking.created events that still owe their purges. */
-export function bookings(count: number, prefix = "retry"): ApplyResult[] {
-  const keys = createKeyspace(prefix);
-  const store = new MarketplaceStore();
-  return store
-    .listGpus({ status: "available" })
-    .slice(0, count)
-    .map((free) => {
-      const { booking, gpu } = store.createBooking({ gpuId: free.gpuId, userId: "user-1" });
-      const event = {
-        id: `evt-${randomUUID()}`,
-        type: "booking.created",
-        occurredAt: new Date().toISOString(),
-        version: gpu.version,
-        data: { booking, gpu },
-      } as MarketplaceEvent;
-      return { event, plan: planEvent(event, keys, 0), status: "applied", purged: false, logId: "1-0" };
-    });
-}
+export { appliedBookings as bookings } from "../../support/applied-events";

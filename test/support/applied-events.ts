@@ -1,0 +1,27 @@
+/** Applied events that still owe their purges, built from real sample-origin bookings. */
+import { randomUUID } from "node:crypto";
+import type { MarketplaceEvent } from "../../core/events";
+import { createKeyspace } from "../../core/keys";
+import type { ApplyResult } from "../../lambdas/events/apply";
+import { planEvent } from "../../lambdas/events/effects";
+import { MarketplaceStore } from "../../origin/store";
+
+/** `count` applied booking.created events that still owe their purges. */
+export function appliedBookings(count: number, prefix = "applied"): ApplyResult[] {
+  const keys = createKeyspace(prefix);
+  const store = new MarketplaceStore();
+  return store
+    .listGpus({ status: "available" })
+    .slice(0, count)
+    .map((free) => {
+      const { booking, gpu } = store.createBooking({ gpuId: free.gpuId, userId: "user-1" });
+      const event = {
+        id: `evt-${randomUUID()}`,
+        type: "booking.created",
+        occurredAt: new Date().toISOString(),
+        version: gpu.version,
+        data: { booking, gpu },
+      } as MarketplaceEvent;
+      return { event, plan: planEvent(event, keys, 0), status: "applied", purged: false, logId: "1-0" };
+    });
+}
