@@ -123,7 +123,12 @@ export function createEdgeApp(getServices: (env: Record<string, unknown>) => Edg
     return c.json(
       {
         status: healthy ? "ok" : "degraded",
-        redis: { reachable: healthy, circuit: health.circuit, lastError: health.lastSyncError ?? null },
+        redis: {
+          // Unknown (null) until this isolate has talked to Redis: health checks send no command of their own.
+          reachable: health.lastSyncAgoMs === undefined && healthy ? null : healthy,
+          circuit: health.circuit,
+          lastError: health.lastSyncError ?? null,
+        },
         lastInvalidationSyncAgoMs: health.lastSyncAgoMs ?? null,
         isolateAgeMs: health.isolateAgeMs,
       },

@@ -65,6 +65,8 @@ describe("/_cache/health", () => {
     const before = (await (await app.get("/_cache/health")).json()) as Record<string, unknown>;
     expect(before.lastInvalidationSyncAgoMs).toBeNull();
     expect(before.isolateAgeMs).toBe(0);
+    // Nothing has talked to Redis yet: reachability is unknown, not claimed.
+    expect(before.redis).toEqual({ reachable: null, circuit: "closed", lastError: null });
 
     app.clock.advance(1_000);
     expect((await app.get("/v1/gpus/gpu-00502")).status).toBe(200);
