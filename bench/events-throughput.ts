@@ -5,7 +5,10 @@
  * behind the bridge and the CDN fakes behind the real SDKs: events per second and
  * Redis round trips (HTTP requests to the REST API) per event, for single-event
  * deliveries and for batches of 100; then how many CloudFront invalidations and
- * Cloudflare purge calls a burst of 1,000 events produced.
+ * Cloudflare purge calls a burst of 1,000 events produced. With `--cdn fakes` the
+ * purge-retry queue (the SQS fake) and the local retry poller run too, as in
+ * `npm start`: CloudFront purges are deferred there, so the invalidations are
+ * counted once the queue has drained.
  */
 import { randomUUID } from "node:crypto";
 import { parseArgs } from "node:util";
@@ -14,9 +17,14 @@ import { startBridgeServer } from "../bridge/server";
 import type { Gpu } from "../core/domain";
 import { parseEventsConfig } from "../lambdas/events/config";
 import { startEventsServer } from "../lambdas/events/server";
+import { createPurgers, type PurgeEnv } from "../lambdas/purge/config";
+import { createRetryHandler } from "../lambdas/retry/handler";
+import { createRetryPoller } from "../lambdas/retry/local-poller";
+import { retryQueueSettings } from "../lambdas/retry/retry-queue";
 import { startCloudFrontFake, startCloudflareFake } from "../local/cdn-fakes";
 import { startRedisServer } from "../local/redis-server";
-import { DEFAULT_WEBHOOK_SECRET } from "../local/stack";
+import { startSqsFake } from "../local/sqs-fake";
+import { DEFAULT_WEBHOOK_SECRET, RETRY_QUEUE, RETRY_QUEUES } from "../local/stack";
 
 const { values } = parseArgs({
   options: {
@@ -111,26 +119,57 @@ const redis = await startRedisServer();
 const bridge = await startBridgeServer({ token: TOKEN, redisUrl: redis.url });
 const cloudflare = await startCloudflareFake({ apiToken: "bench" });
 const cloudfront = await startCloudFrontFake({});
+const sqsFake = values.cdn === "none" ? undefined : await startSqsFake({ queues: RETRY_QUEUES });
+const purgeEnv: PurgeEnv = sqsFake
+  ? {
+      CLOUDFLARE_API_TOKEN: "bench",
+      CLOUDFLARE_ZONE_ID: "bench-zone",
+      CLOUDFLARE_BASE_URL: `${cloudflare.url}/client/v4`,
+      CLOUDFRONT_DISTRIBUTION_ID: "EBENCH",
+      CLOUDFRONT_ENDPOINT: cloudfront.url,
+      PURGE_RETRY_QUEUE_URL: sqsFake.queueUrl(RETRY_QUEUE),
+      SQS_ENDPOINT: sqsFake.url,
+    }
+  : {};
+const quiet = { info: () => {}, warn: () => {}, error: console.error };
 const events = await startEventsServer(
   parseEventsConfig({
     UPSTASH_REDIS_REST_URL: bridge.url,
     UPSTASH_REDIS_REST_TOKEN: TOKEN,
     WEBHOOK_SECRETS: DEFAULT_WEBHOOK_SECRET,
   }),
-  {
-    logger: { info: () => {}, warn: () => {}, error: console.error },
-    purgeEnv:
-      values.cdn === "none"
-        ? {}
-        : {
-            CLOUDFLARE_API_TOKEN: "bench",
-            CLOUDFLARE_ZONE_ID: "bench-zone",
-            CLOUDFLARE_BASE_URL: `${cloudflare.url}/client/v4`,
-            CLOUDFRONT_DISTRIBUTION_ID: "EBENCH",
-            CLOUDFRONT_ENDPOINT: cloudfront.url,
-          },
-  },
+  { logger: quiet, purgeEnv },
 );
+// The retry Lambda's stand-in, as in local/stack.ts.
+const retryQueue = retryQueueSettings(purgeEnv);
+const poller =
+  retryQueue &&
+  createRetryPoller({
+    sqs: retryQueue.client,
+    queueUrl: retryQueue.queueUrl,
+    handler: createRetryHandler({
+      purgers: createPurgers(purgeEnv, { logger: quiet }),
+      sqs: retryQueue.client,
+      queueUrl: retryQueue.queueUrl,
+      logger: quiet,
+    }),
+    logger: quiet,
+  });
+
+/** Waits (at most 30 s) until the retry queue is empty; the seconds it took, or undefined on timeout. */
+async function drained(): Promise<number | undefined> {
+  if (!sqsFake) return 0;
+  const started = performance.now();
+  while (sqsFake.messages(RETRY_QUEUE).length > 0) {
+    if (performance.now() - started > 30_000) return undefined;
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+  return (performance.now() - started) / 1000;
+}
+
+const createInvalidationCalls = () =>
+  cloudfront.requests.filter((request) => request.method === "POST").length;
+
 try {
   console.log(
     `# ${total} events, ${concurrency} deliveries in flight, purges: ${values.cdn}, redis-server ${redis.url}`,
@@ -150,9 +189,13 @@ try {
     ),
   }));
   await run("batches of 100", batches, total, events.url, bridge.url);
+  // The burst's counts must not include the earlier runs' deferred purges.
+  await drained();
 
   const cfBefore = cloudflare.requests.length;
-  const invBefore = cloudfront.requests.length;
+  const invBefore = createInvalidationCalls();
+  const acceptedBefore = cloudfront.purges.length;
+  const sentBefore = sqsFake?.requests.filter((request) => request.action === "SendMessageBatch").length ?? 0;
   await run(
     "burst: 1,000 single events",
     Array.from({ length: 1000 }, (_, index) => gpuEvent(index, 3)),
@@ -160,11 +203,19 @@ try {
     events.url,
     bridge.url,
   );
+  const seconds = await drained();
+  const queued = sqsFake
+    ? `; queue drained ${seconds === undefined ? "NOT within 30 s" : `${seconds.toFixed(1)} s after the burst`}, ${
+        sqsFake.requests.filter((request) => request.action === "SendMessageBatch").length - sentBefore
+      } SendMessageBatch calls, DLQ ${sqsFake.messages(RETRY_QUEUES[1].name).length}`
+    : "";
   console.log(
-    `\nburst of 1,000 events: Cloudflare purge calls ${cloudflare.requests.length - cfBefore}, CloudFront CreateInvalidation calls ${cloudfront.requests.length - invBefore} (accepted invalidations: ${cloudfront.purges.length})`,
+    `\nburst of 1,000 events: Cloudflare purge calls ${cloudflare.requests.length - cfBefore}, CloudFront CreateInvalidation calls ${createInvalidationCalls() - invBefore} (accepted invalidations: ${cloudfront.purges.length - acceptedBefore})${queued}`,
   );
 } finally {
+  await poller?.stop();
   await events.close();
+  await sqsFake?.close();
   await cloudfront.close();
   await cloudflare.close();
   await bridge.close();

@@ -18,7 +18,7 @@ import { startOriginServer } from "../origin/server";
 import { startCloudFrontFake, startCloudflareFake } from "./cdn-fakes";
 import { freePort } from "./ports";
 import { findRedisServer, startRedisServer } from "./redis-server";
-import { startSqsFake } from "./sqs-fake";
+import { type SqsFakeQueueOptions, startSqsFake } from "./sqs-fake";
 import { startWranglerDev } from "./wrangler-dev";
 
 export const DEFAULT_PORTS = { edge: 8787, origin: 8788, redisRest: 8789, events: 8790 } as const;
@@ -31,10 +31,18 @@ export const DEFAULT_WEBHOOK_SECRET = "whsec_Z3B1LWVkZ2UtY2FjaGUgbG9jYWwgZGV2IHN
 const LOCAL_CLOUDFLARE_TOKEN = "local-cloudflare-token";
 const LOCAL_CLOUDFLARE_ZONE = "local-zone";
 const LOCAL_CLOUDFRONT_DISTRIBUTION = "ELOCALDISTRIBUTION";
-const RETRY_QUEUE = "purge-retry";
+export const RETRY_QUEUE = "purge-retry";
 const RETRY_DLQ = "purge-retry-dlq";
 /** As the deployed queue's redrive policy: the sixth receive moves a purge to the DLQ. */
 const RETRY_MAX_RECEIVE_COUNT = 5;
+/** The purge-retry queue and its DLQ (the benchmarks start the same). */
+export const RETRY_QUEUES = [
+  {
+    name: RETRY_QUEUE,
+    redrivePolicy: { deadLetterQueue: RETRY_DLQ, maxReceiveCount: RETRY_MAX_RECEIVE_COUNT },
+  },
+  { name: RETRY_DLQ },
+] as const satisfies readonly SqsFakeQueueOptions[];
 /** Opens the Worker's /_cache/stats locally. */
 export const DEFAULT_LOCAL_OPERATOR_TOKEN = "local-operator-token";
 
@@ -148,16 +156,8 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     const cloudfrontFake = await startCloudFrontFake({});
     stops.push(() => cloudfrontFake.close());
 
-    // The purge-retry queue and its DLQ; the event app queues failed purges there.
-    const sqsFake = await startSqsFake({
-      queues: [
-        {
-          name: RETRY_QUEUE,
-          redrivePolicy: { deadLetterQueue: RETRY_DLQ, maxReceiveCount: RETRY_MAX_RECEIVE_COUNT },
-        },
-        { name: RETRY_DLQ },
-      ],
-    });
+    // The purge-retry queue and its DLQ; the event app queues failed and deferred (CloudFront) purges there.
+    const sqsFake = await startSqsFake({ queues: RETRY_QUEUES });
     stops.push(() => sqsFake.close());
     const purgeEnv = {
       CLOUDFLARE_API_TOKEN: LOCAL_CLOUDFLARE_TOKEN,

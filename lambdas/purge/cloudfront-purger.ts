@@ -429,6 +429,25 @@ export interface CloudFrontPurgerOptions extends CloudFrontBatcherOptions {}
 /** What CloudFront accepts as an invalidation path: starts with `/`, no whitespace or control characters. */
 const VALID_PATH = /^\/[^\s\p{Cc}]{0,4095}$/u;
 
+/**
+ * The paths a purge of `tags` (plus an operator's `options.paths`) invalidates, normalised; shared by
+ * the purger and the event app's deferred purges, so both invalidate exactly the same paths.
+ */
+export function cloudFrontInvalidationPaths(
+  tags: readonly string[],
+  batchKey: string,
+  options: PurgeOptions = {},
+  logger: Pick<Console, "warn"> = console,
+): string[] {
+  // One bad operator path would fail the whole coalesced invalidation (InvalidArgument) for everyone in it.
+  const extra = (options.paths ?? []).filter((path) => {
+    const valid = VALID_PATH.test(path);
+    if (!valid) logger.warn(`[purge:cloudfront] ignoring invalid path ${JSON.stringify(path)} (${batchKey})`);
+    return valid;
+  });
+  return normaliseInvalidationPaths([...cloudFrontPathsForTags(tags), ...extra]);
+}
+
 /** The `Purger` for CloudFront: tags → paths → the coalescing batcher. */
 export class CloudFrontPurger implements Purger {
   readonly name = "cloudfront";
@@ -442,15 +461,7 @@ export class CloudFrontPurger implements Purger {
 
   /** Resolves after the coalescing window (or `flush()`); purge many events, then await them together. */
   purge(tags: readonly string[], batchKey: string, options: PurgeOptions = {}): Promise<PurgeOutcome> {
-    // One bad operator path would fail the whole coalesced invalidation (InvalidArgument) for everyone in it.
-    const extra = (options.paths ?? []).filter((path) => {
-      const valid = VALID_PATH.test(path);
-      if (!valid)
-        this.#logger.warn(`[purge:cloudfront] ignoring invalid path ${JSON.stringify(path)} (${batchKey})`);
-      return valid;
-    });
-    const paths = normaliseInvalidationPaths([...cloudFrontPathsForTags(tags), ...extra]);
-    return this.batcher.add(paths, batchKey);
+    return this.batcher.add(cloudFrontInvalidationPaths(tags, batchKey, options, this.#logger), batchKey);
   }
 
   async retry(description: PurgeRetry): Promise<PurgeOutcome> {

@@ -35,6 +35,8 @@ export interface Purgers {
   readonly cloudfront: Purger;
   /** Which providers are real (the others only log). */
   readonly configured: { readonly cloudflare: boolean; readonly cloudfront: boolean };
+  /** Set when CloudFront is configured: a purge deferred to the retry queue must name its distribution. */
+  readonly cloudfrontDistributionId?: string;
 }
 
 function positiveInt(env: PurgeEnv, name: string): number | undefined {
@@ -100,5 +102,6 @@ export function createPurgers(env: PurgeEnv, options: PurgersOptions = {}): Purg
     cloudflare,
     cloudfront,
     configured: { cloudflare: cloudflareReady, cloudfront: Boolean(distributionId) },
+    ...(distributionId ? { cloudfrontDistributionId: distributionId } : {}),
   };
 }

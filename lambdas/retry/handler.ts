@@ -7,6 +7,11 @@
  * the queue's `maxReceiveCount` receives its redrive policy moves it to the dead-letter
  * queue (alarmed), so nothing is retried forever and nothing is dropped.
  *
+ * CloudFront messages are coalesced: all of a batch's messages for one distribution are
+ * replayed as one invalidation of the union of their paths, and succeed or fail together.
+ * The event app defers every delivery's CloudFront purge to this queue, so this is where a
+ * burst of events becomes a few invalidations.
+ *
  * A retry replays the whole description, also after a partly successful attempt: purges
  * are idempotent (CloudFront even answers the same CallerReference with the same
  * invalidation), and the message keeps its receive count, which bounds the retries.
@@ -15,8 +20,10 @@
  * and the CDN settings of lambdas/purge/config.ts.
  */
 import { ChangeMessageVisibilityCommand, type SQSClient } from "@aws-sdk/client-sqs";
+import { normaliseInvalidationPaths } from "../../core/purge-paths";
+import { combinedBatchKey } from "../purge/cloudfront-purger";
 import { createPurgers, type Purgers } from "../purge/config";
-import { errorMessage, type PurgeOutcome } from "../purge/purger";
+import { errorMessage, type PurgeOutcome, type PurgeRetry } from "../purge/purger";
 import { decodeRetryMessage, type RetryMessage } from "./message";
 import { retryQueueSettings } from "./retry-queue";
 
@@ -64,9 +71,8 @@ export interface RetryHandlerOptions {
 
 export type RetryHandler = (event: SqsEvent) => Promise<SqsBatchResponse>;
 
-/** Why a message failed this time (undefined: its purge is done). */
-async function replay(purgers: Purgers, message: RetryMessage): Promise<string | undefined> {
-  const { retry } = message;
+/** Why a purge failed this time (undefined: it is done). */
+async function replay(purgers: Purgers, retry: PurgeRetry): Promise<string | undefined> {
   const purger = purgers[retry.provider];
   let outcome: PurgeOutcome;
   try {
@@ -107,6 +113,32 @@ export function createRetryHandler(options: RetryHandlerOptions): RetryHandler {
     const failures: Array<{ itemIdentifier: string }> = [];
     let done = 0;
     let poison = 0;
+    const describe = (record: SqsRecord, message: RetryMessage, receiveCount: number) =>
+      `${message.retry.provider} purge for ${message.eventIds.join(", ") || "(no event)"} (message ${record.messageId}, receive ${receiveCount}, first failed ${message.firstFailedAt})`;
+    const settle = async (
+      record: SqsRecord,
+      message: RetryMessage,
+      receiveCount: number,
+      failed: string | undefined,
+    ) => {
+      if (failed === undefined) {
+        done++;
+        logger.info(`[purge-retry] done: ${describe(record, message, receiveCount)}`);
+        return;
+      }
+      logger.warn(
+        `[purge-retry] failed again: ${describe(record, message, receiveCount)}: ${failed}; ${await backOff(record, receiveCount)}`,
+      );
+      failures.push({ itemIdentifier: record.messageId });
+    };
+
+    // CloudFront messages of one distribution become one invalidation: the event app defers
+    // every delivery's paths here, and one CreateInvalidation per message would spend
+    // CloudFront's in-flight wildcard budget as fast as the request path did.
+    const cloudfront = new Map<
+      string,
+      Array<{ record: SqsRecord; message: RetryMessage; receiveCount: number }>
+    >();
     // One message at a time: a retry usually follows rate limiting, and a burst of
     // parallel purges would drain the provider's budget again (Cloudflare sends one
     // chunk at a time for the same reason; CloudFront's batcher serialises anyway).
@@ -125,19 +157,40 @@ export function createRetryHandler(options: RetryHandlerOptions): RetryHandler {
         logger.error(
           `[purge-retry] poison message ${record.messageId} (receive ${receiveCount}): ${decoded.poison}; body starts ${JSON.stringify(record.body.slice(0, 200))}; ${await backOff(record, receiveCount)}`,
         );
-      } else {
-        const failed = await replay(purgers, decoded.message);
-        const { retry, eventIds, firstFailedAt } = decoded.message;
-        const what = `${retry.provider} purge for ${eventIds.join(", ") || "(no event)"} (message ${record.messageId}, receive ${receiveCount}, first failed ${firstFailedAt})`;
-        if (failed === undefined) {
-          done++;
-          logger.info(`[purge-retry] done: ${what}`);
-          continue;
-        }
-        logger.warn(`[purge-retry] failed again: ${what}: ${failed}; ${await backOff(record, receiveCount)}`);
+        failures.push({ itemIdentifier: record.messageId });
+        continue;
       }
-      failures.push({ itemIdentifier: record.messageId });
+      const { retry } = decoded.message;
+      if (retry.provider === "cloudfront") {
+        const group = cloudfront.get(retry.distributionId) ?? [];
+        group.push({ record, message: decoded.message, receiveCount });
+        cloudfront.set(retry.distributionId, group);
+        continue;
+      }
+      await settle(record, decoded.message, receiveCount, await replay(purgers, retry));
     }
+
+    for (const [distributionId, group] of cloudfront) {
+      const paths = group.flatMap(({ message }) =>
+        message.retry.provider === "cloudfront" ? message.retry.paths : [],
+      );
+      const merged: PurgeRetry = {
+        provider: "cloudfront",
+        distributionId,
+        paths: normaliseInvalidationPaths(paths),
+        // The same set of messages (a retried batch) gives the same CallerReference.
+        batchKey: combinedBatchKey(group.map(({ message }) => message.retry.batchKey)),
+      };
+      // All or nothing: a partly sent invalidation is replayed whole, which is idempotent.
+      const failed = await replay(purgers, merged);
+      if (group.length > 1)
+        logger.info(
+          `[purge-retry] ${group.length} CloudFront messages for ${distributionId} as one invalidation`,
+        );
+      for (const { record, message, receiveCount } of group)
+        await settle(record, message, receiveCount, failed);
+    }
+
     await Promise.all([purgers.cloudflare.flush(), purgers.cloudfront.flush()]);
     logger.info(
       `[purge-retry] ${event.Records.length} messages: ${done} done, ${failures.length - poison} failed again, ${poison} poison`,

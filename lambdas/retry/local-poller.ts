@@ -1,7 +1,8 @@
 /**
  * What Lambda's SQS event source mapping does, for the local stack: receive a batch
- * from the retry queue, hand it to the retry handler as an SQS event, delete the
- * messages it did not report in `batchItemFailures`, and leave those for their
+ * from the retry queue (up to `receivesPerPoll` ReceiveMessage calls, as a batching
+ * window gathers more than SQS's 10 per receive), hand it to the retry handler as one
+ * SQS event, delete the messages it did not report in `batchItemFailures`, and leave those for their
  * visibility timeout (which the handler has set to its back-off). A handler that
  * throws, or names a message that was not in the batch, fails the whole batch, as in
  * Lambda. Polls every `intervalMs` until stopped; errors are logged, never thrown.
@@ -17,8 +18,13 @@ export interface RetryPollerOptions {
   readonly handler: RetryHandler;
   /** Between polls (default 1,000 ms). */
   readonly intervalMs?: number;
-  /** Messages per batch, 1..10 (default 10). */
+  /** Messages per ReceiveMessage call, 1..10 (default 10). */
   readonly batchSize?: number;
+  /**
+   * ReceiveMessage calls per poll, all handed over as one batch (default 10): the handler
+   * coalesces CloudFront messages within a batch, so a burst should arrive in few batches.
+   */
+  readonly receivesPerPoll?: number;
   /** How long a received message stays invisible while the handler works (default: the queue's). */
   readonly visibilityTimeoutSeconds?: number;
   readonly timers?: Timers;
@@ -43,11 +49,13 @@ export function createRetryPoller(options: RetryPollerOptions): RetryPoller {
   const logger = options.logger ?? console;
   const eventSourceARN = `arn:aws:sqs:local:000000000000:${queueUrl.split("/").pop()}`;
 
-  const pollOnce = async (): Promise<PollResult> => {
+  const batchSize = options.batchSize ?? 10;
+  const receivesPerPoll = options.receivesPerPoll ?? 10;
+  const receive = async () => {
     const response = await sqs.send(
       new ReceiveMessageCommand({
         QueueUrl: queueUrl,
-        MaxNumberOfMessages: options.batchSize ?? 10,
+        MaxNumberOfMessages: batchSize,
         WaitTimeSeconds: 0,
         MessageSystemAttributeNames: [
           "ApproximateReceiveCount",
@@ -59,7 +67,14 @@ export function createRetryPoller(options: RetryPollerOptions): RetryPoller {
           : {}),
       }),
     );
-    const messages = response.Messages ?? [];
+    return response.Messages ?? [];
+  };
+
+  const pollOnce = async (): Promise<PollResult> => {
+    const messages = await receive();
+    // A short receive means the queue has nothing more visible now.
+    for (let call = 1; call < receivesPerPoll && messages.length === call * batchSize; call++)
+      messages.push(...(await receive()));
     if (messages.length === 0) return { received: 0, deleted: 0, failed: 0 };
     const records: SqsRecord[] = messages.map((message) => ({
       messageId: message.MessageId ?? "",

@@ -32,7 +32,15 @@ export type EnqueueResult =
 export interface RetryQueue {
   readonly queueUrl: string;
   /** One result per message, in order; never throws. */
-  enqueue(messages: readonly RetryMessage[]): Promise<EnqueueResult[]>;
+  enqueue(messages: readonly RetryMessage[], options?: EnqueueOptions): Promise<EnqueueResult[]>;
+}
+
+export interface EnqueueOptions {
+  /**
+   * Overrides the queue's delay for these messages: a purge deferred on purpose (not failed) is
+   * due almost at once, not after the failure back-off.
+   */
+  readonly delaySeconds?: number;
 }
 
 export interface RetryQueueOptions {
@@ -61,7 +69,7 @@ export function createRetryQueue(options: RetryQueueOptions): RetryQueue {
   if (!Number.isInteger(delaySeconds) || delaySeconds < 0 || delaySeconds > 900)
     throw new RangeError(`delaySeconds must be 0..900, got ${delaySeconds}`);
 
-  const send = async (batch: readonly Entry[], results: EnqueueResult[]) => {
+  const send = async (batch: readonly Entry[], results: EnqueueResult[], delaySeconds: number) => {
     try {
       const response = await options.client.send(
         new SendMessageBatchCommand({
@@ -91,7 +99,10 @@ export function createRetryQueue(options: RetryQueueOptions): RetryQueue {
 
   return {
     queueUrl: options.queueUrl,
-    async enqueue(messages) {
+    async enqueue(messages, enqueueOptions = {}) {
+      const delay = enqueueOptions.delaySeconds ?? delaySeconds;
+      if (!Number.isInteger(delay) || delay < 0 || delay > 900)
+        return messages.map(() => ({ ok: false, error: `delaySeconds must be 0..900, got ${delay}` }));
       const results: EnqueueResult[] = messages.map(() => ({
         ok: false,
         error: "SQS answered without this entry",
@@ -121,7 +132,7 @@ export function createRetryQueue(options: RetryQueueOptions): RetryQueue {
         currentBytes += bytes;
       }
       if (current.length > 0) batches.push(current);
-      await Promise.all(batches.map((batch) => send(batch, results)));
+      await Promise.all(batches.map((batch) => send(batch, results, delay)));
       return results;
     },
   };

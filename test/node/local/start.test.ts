@@ -186,10 +186,19 @@ describe("npm start (local stack)", () => {
             items: string[];
           }>;
           expect(cloudflare.flatMap((purge) => purge.items)).toContain(`gpu:${free}`);
-          const cloudfront = (await (await fetch(services.get("cloudfront-fake") ?? "")).json()) as Array<{
-            paths: string[];
-          }>;
-          expect(cloudfront.flatMap((invalidation) => invalidation.paths)).toContain("/v1/gpus*");
+          // CloudFront is purged off the request path: the retry poller sends the deferred invalidation.
+          let invalidated: string[] = [];
+          for (
+            const deadline = Date.now() + 5_000;
+            !invalidated.includes("/v1/gpus*") && Date.now() < deadline;
+          ) {
+            const cloudfront = (await (await fetch(services.get("cloudfront-fake") ?? "")).json()) as Array<{
+              paths: string[];
+            }>;
+            invalidated = cloudfront.flatMap((invalidation) => invalidation.paths);
+            if (!invalidated.includes("/v1/gpus*")) await new Promise((resolve) => setTimeout(resolve, 100));
+          }
+          expect(invalidated).toContain("/v1/gpus*");
         }
 
         const spawned = descendants(child.pid ?? -1);

@@ -1,13 +1,20 @@
 /**
  * The event Lambda's purge hand-off with a retry queue, through the real purgers and
- * the real SQS SDK against the fakes: a purge that still fails is queued in the message
- * format and its event settled; one message per distinct retry; an event whose retry
- * could not be queued stays unsettled, so the sender's re-delivery completes it.
+ * the real SQS SDK against the fakes: a delivery's CloudFront purge is deferred to the
+ * queue as one message (CloudFront is not called in the request) and its events settled
+ * once it is queued; a purge that still fails is queued in the message format and its
+ * event settled; an event whose retry could not be queued stays unsettled, so the
+ * sender's re-delivery completes it.
  */
 import { randomUUID } from "node:crypto";
 import type { SQSClient } from "@aws-sdk/client-sqs";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { createPurgeDispatcher } from "../../../lambdas/events/purge-dispatcher";
+import {
+  createPurgeDispatcher,
+  DEFERRED_CLOUDFRONT_DELAY_SECONDS,
+  DEFERRED_CLOUDFRONT_REASON,
+} from "../../../lambdas/events/purge-dispatcher";
+import { combinedBatchKey } from "../../../lambdas/purge/cloudfront-purger";
 import { createPurgers } from "../../../lambdas/purge/config";
 import { decodeRetryMessage, type RetryMessage } from "../../../lambdas/retry/message";
 import { createRetryQueue, type RetryQueue } from "../../../lambdas/retry/retry-queue";
@@ -37,7 +44,8 @@ afterAll(async () => {
 
 const distributionId = `E${randomUUID().slice(0, 8).toUpperCase()}`;
 
-function purgers() {
+/** `withCloudFront: false` keeps a Cloudflare test's queue free of deferred CloudFront messages. */
+function purgers({ withCloudFront = true } = {}) {
   return createPurgers(
     {
       CLOUDFLARE_API_TOKEN: "token",
@@ -45,12 +53,15 @@ function purgers() {
       CLOUDFLARE_BASE_URL: `${cloudflare.url}/client/v4`,
       // One SDK retry: a failing purge is two 429s.
       CLOUDFLARE_MAX_RETRIES: "1",
-      CLOUDFRONT_DISTRIBUTION_ID: distributionId,
-      CLOUDFRONT_ENDPOINT: cloudfront.url,
+      ...(withCloudFront
+        ? { CLOUDFRONT_DISTRIBUTION_ID: distributionId, CLOUDFRONT_ENDPOINT: cloudfront.url }
+        : {}),
     },
     { logger: silent, cloudFront: { sleep: async () => {} } },
   );
 }
+const cloudflareOnly = () => purgers({ withCloudFront: false });
+const createInvalidations = () => cloudfront.requests.filter((request) => request.method === "POST").length;
 
 const queue = (queueUrl = sqsFake.queueUrl(RETRY_QUEUE)): RetryQueue =>
   createRetryQueue({ client: sqs, queueUrl, delaySeconds: 0 });
@@ -79,7 +90,7 @@ describe("purge dispatcher with a retry queue", () => {
     let settled: readonly { id: string }[] = [];
     const started = Date.now();
     const messages = await queuedBy(async () => {
-      settled = (await createPurgeDispatcher(purgers(), silent, queue()).dispatch([result])).settled;
+      settled = (await createPurgeDispatcher(cloudflareOnly(), silent, queue()).dispatch([result])).settled;
     });
     expect(settled.map((event) => event.id)).toEqual([result.event.id]);
     expect(cloudflare.requests.slice(requestsBefore).map((request) => request.status)).toEqual([429, 429]);
@@ -98,20 +109,62 @@ describe("purge dispatcher with a retry queue", () => {
     expect(Date.parse(message?.firstFailedAt ?? "")).toBeGreaterThanOrEqual(started - 1_000);
   });
 
-  it("queues a failed coalesced CloudFront invalidation once, on behalf of every event in it", async () => {
-    const results = bookings(3, "dispatch-coalesced");
-    cloudfront.failNext(1, "AccessDenied");
+  it("defers a delivery's CloudFront purge as one short-delayed message and settles its events; no CloudFront call", async () => {
+    const results = bookings(3, "dispatch-deferred");
+    const ids = results.map((result) => result.event.id);
+    const callsBefore = createInvalidations();
+    const purgesBefore = cloudflare.purges.length;
+    let settled: readonly { id: string }[] = [];
+    const before = new Set(sqsFake.messages(RETRY_QUEUE).map((message) => message.messageId));
+    const messages = await queuedBy(async () => {
+      settled = (await createPurgeDispatcher(purgers(), silent, queue()).dispatch(results)).settled;
+    });
+    expect(settled.map((event) => event.id)).toEqual(ids);
+    expect(createInvalidations()).toBe(callsBefore);
+    // Cloudflare stays in the request.
+    expect(cloudflare.purges.length).toBeGreaterThan(purgesBefore);
+    expect(messages).toHaveLength(1);
+    const [message] = messages;
+    expect(message).toMatchObject({
+      v: 1,
+      retry: { provider: "cloudfront", distributionId, batchKey: combinedBatchKey(ids) },
+      eventIds: ids,
+      lastError: DEFERRED_CLOUDFRONT_REASON,
+    });
+    const paths = message?.retry.provider === "cloudfront" ? message.retry.paths : [];
+    expect(paths).toContain("/v1/gpus*");
+    // Normalised: sorted, no duplicates.
+    expect(paths).toEqual([...new Set(paths)].sort());
+    const [stored] = sqsFake.messages(RETRY_QUEUE).filter((queued) => !before.has(queued.messageId));
+    expect((stored?.visibleAt ?? 0) - (stored?.sentAt ?? 0)).toBe(DEFERRED_CLOUDFRONT_DELAY_SECONDS * 1000);
+  });
+
+  it("queues a failed Cloudflare purge besides the deferred CloudFront message; both settle the event", async () => {
+    const results = bookings(1, "dispatch-both");
+    cloudflare.failNext(2, "rate-limit", "0");
     let settled: readonly { id: string }[] = [];
     const messages = await queuedBy(async () => {
       settled = (await createPurgeDispatcher(purgers(), silent, queue()).dispatch(results)).settled;
     });
-    expect(settled.map((event) => event.id)).toEqual(results.map((result) => result.event.id));
-    expect(messages).toHaveLength(1);
-    expect(messages[0]).toMatchObject({
-      retry: { provider: "cloudfront", distributionId, paths: expect.arrayContaining(["/v1/gpus*"]) },
-      eventIds: results.map((result) => result.event.id),
-      lastError: expect.stringMatching(/AccessDenied/),
-    });
+    expect(settled.map((event) => event.id)).toEqual([results[0]?.event.id]);
+    expect(messages.map((message) => [message.retry.provider, message.lastError]).sort()).toEqual([
+      ["cloudflare", expect.stringMatching(/429/)],
+      ["cloudfront", DEFERRED_CLOUDFRONT_REASON],
+    ]);
+  });
+
+  it("leaves the events unsettled when the deferred CloudFront message cannot be queued", async () => {
+    const results = bookings(2, "dispatch-deferred-noqueue");
+    const { lines, logger } = recordingLogger();
+    const callsBefore = createInvalidations();
+    const missing = queue(`${sqsFake.url}/000000000000/no-such-queue`);
+    expect((await createPurgeDispatcher(purgers(), logger, missing).dispatch(results)).settled).toEqual([]);
+    expect(createInvalidations()).toBe(callsBefore);
+    expect(
+      lines.some((line) =>
+        /\(cloudfront\) could not be queued, left owed: QueueDoesNotExist/.test(line.text),
+      ),
+    ).toBe(true);
   });
 
   it("leaves an event unsettled when its retry cannot be queued; the re-delivery completes it", async () => {
@@ -119,11 +172,13 @@ describe("purge dispatcher with a retry queue", () => {
     const { lines, logger } = recordingLogger();
     const missing = queue(`${sqsFake.url}/000000000000/no-such-queue`);
     cloudflare.failNext(2, "rate-limit", "0");
-    expect((await createPurgeDispatcher(purgers(), logger, missing).dispatch(results)).settled).toEqual([]);
+    expect(
+      (await createPurgeDispatcher(cloudflareOnly(), logger, missing).dispatch(results)).settled,
+    ).toEqual([]);
     expect(lines.some((line) => /could not be queued, left owed: QueueDoesNotExist/.test(line.text))).toBe(
       true,
     );
-    const redelivered = await createPurgeDispatcher(purgers(), silent, missing).dispatch(results);
+    const redelivered = await createPurgeDispatcher(cloudflareOnly(), silent, missing).dispatch(results);
     expect(redelivered.settled.map((event) => event.id)).toEqual([results[0]?.event.id]);
   });
 
@@ -134,18 +189,20 @@ describe("purge dispatcher with a retry queue", () => {
     sqsFake.failNextEntries(1);
     let settled: readonly { id: string }[] = [];
     const messages = await queuedBy(async () => {
-      settled = (await createPurgeDispatcher(purgers(), silent, queue()).dispatch(results)).settled;
+      settled = (await createPurgeDispatcher(cloudflareOnly(), silent, queue()).dispatch(results)).settled;
     });
     expect(settled.map((event) => event.id)).toEqual([results[1]?.event.id]);
     expect(messages.map((message) => message.eventIds)).toEqual([[results[1]?.event.id]]);
   });
 
-  it("without a retry queue, a failed purge leaves its event unsettled (as before)", async () => {
+  it("without a retry queue, a failed purge leaves its event unsettled and CloudFront is purged in the request (as before)", async () => {
     const results = bookings(1, "dispatch-none");
+    const callsBefore = createInvalidations();
     cloudflare.failNext(2, "rate-limit", "0");
     const messages = await queuedBy(async () => {
       expect((await createPurgeDispatcher(purgers(), silent).dispatch(results)).settled).toEqual([]);
     });
     expect(messages).toEqual([]);
+    expect(createInvalidations()).toBe(callsBefore + 1);
   });
 });

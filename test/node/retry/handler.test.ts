@@ -4,7 +4,9 @@
  * event source would): a queued purge succeeds on a later receive; repeated failures
  * are reported in batchItemFailures with a growing visibility back-off until the
  * redrive policy moves the message to the DLQ; poison messages go the same way
- * without failing the batch; a partial batch reports only its failures. Time is the
+ * without failing the batch; a partial batch reports only its failures; CloudFront
+ * messages of one batch (more than SQS's 10 per receive, as the poller gathers them)
+ * become one invalidation and succeed or fail together. Time is the
  * fake's injected clock: nothing sleeps.
  */
 import { randomUUID } from "node:crypto";
@@ -133,8 +135,10 @@ describe("purge-retry handler", () => {
     cloudflare.failNext(2, "rate-limit", "0");
     const purgesAtStart = cloudflare.purges.length;
     const failedAt = Date.now();
+    const { CLOUDFRONT_DISTRIBUTION_ID: _id, ...cloudflareOnly } = cdnEnv();
     const dispatcher = createPurgeDispatcher(
-      purgers(),
+      // Without CloudFront: its purge would be deferred to this queue too.
+      purgers(cloudflareOnly),
       silent,
       createRetryQueue({ client: sqs, queueUrl }), // the default 30 s delay
     );
@@ -278,6 +282,63 @@ describe("purge-retry handler", () => {
     const before = cloudfront.purges.length;
     expect(await poller.pollOnce()).toEqual({ received: 1, deleted: 1, failed: 0 });
     expect(cloudfront.purges.slice(before)).toHaveLength(1);
+  });
+
+  it("coalesces a batch's CloudFront messages (more than 10 per poll) into one CreateInvalidation and acknowledges them all", async () => {
+    const { lines, logger } = recordingLogger();
+    const { poller } = setup({ logger });
+    const marker = randomUUID();
+    const paths = Array.from({ length: 25 }, (_, index) => `/v1/gpus/${marker}-${index}`);
+    for (const [index, path] of paths.entries())
+      await enqueue({
+        provider: "cloudfront",
+        distributionId,
+        paths: [path, "/v1/gpus*"],
+        batchKey: `evt-${index}`,
+      });
+    const callsBefore = cloudfront.requests.filter((request) => request.method === "POST").length;
+    const before = cloudfront.purges.length;
+    expect(await poller.pollOnce()).toEqual({ received: 25, deleted: 25, failed: 0 });
+    expect(responses).toEqual([{ batchItemFailures: [] }]);
+    expect(cloudfront.requests.filter((request) => request.method === "POST").length).toBe(callsBefore + 1);
+    const invalidations = cloudfront.purges.slice(before);
+    expect(invalidations).toHaveLength(1);
+    // The wildcard covers the single paths: normalised away, nothing lost.
+    expect(invalidations[0]?.paths).toEqual(["/v1/gpus*"]);
+    expect(sqsFake.messages(RETRY_QUEUE)).toEqual([]);
+    expect(lines.some((line) => /25 CloudFront messages for .* as one invalidation/.test(line.text))).toBe(
+      true,
+    );
+  });
+
+  it("reports every message of a failed coalesced CloudFront invalidation, with the back-off", async () => {
+    const { poller } = setup();
+    const ids: string[] = [];
+    for (let index = 0; index < 4; index++)
+      ids.push(
+        await enqueue({
+          provider: "cloudfront",
+          distributionId,
+          paths: [`/v1/gpus/${randomUUID()}`],
+          batchKey: `evt-fail-${index}`,
+        }),
+      );
+    const callsBefore = cloudfront.requests.filter((request) => request.method === "POST").length;
+    cloudfront.failNext(1, "AccessDenied");
+    expect(await poller.pollOnce()).toEqual({ received: 4, deleted: 0, failed: 4 });
+    expect(cloudfront.requests.filter((request) => request.method === "POST").length).toBe(callsBefore + 1);
+    expect(responses[0]?.batchItemFailures.map((failure) => failure.itemIdentifier).sort()).toEqual(
+      [...ids].sort(),
+    );
+    for (const message of sqsFake.messages(RETRY_QUEUE))
+      expect(message).toMatchObject({ state: "in-flight", visibleAt: clock.now() + 30_000 });
+
+    // Retried together, again as one invalidation.
+    clock.advance(30_000);
+    const before = cloudfront.purges.length;
+    expect(await poller.pollOnce()).toEqual({ received: 4, deleted: 4, failed: 0 });
+    expect(cloudfront.purges.slice(before)).toHaveLength(1);
+    expect(cloudfront.purges.at(-1)?.paths).toHaveLength(4);
   });
 
   it("keeps a message for a provider it is not configured for, instead of dropping it as done", async () => {
