@@ -1,17 +1,27 @@
 /**
  * The event Lambda's entry (Function URL → Hono's AWS Lambda adapter). The app is
- * built once per cold start, from the environment, and reused by every invocation
- * of that execution environment.
+ * built once per cold start, from the environment with its secrets read from Secrets
+ * Manager, and reused by every invocation of that execution environment.
  */
 import type { Hono } from "hono";
 import { handle, type LambdaEvent } from "hono/aws-lambda";
+import { resolveSecretEnv } from "../shared/secret-env";
 import { buildEventsApp } from "./build";
 import { parseEventsConfig } from "./config";
 
-let app: Hono | undefined;
+let app: Promise<Hono> | undefined;
 
-export const handler = (event: LambdaEvent, context: Parameters<ReturnType<typeof handle>>[1]) => {
+async function buildFromEnvironment(): Promise<Hono> {
+  const env = await resolveSecretEnv(process.env);
   // A bad setting fails the invocation with one error naming every problem.
-  app ??= buildEventsApp(parseEventsConfig(process.env), { purgeEnv: process.env });
-  return handle(app)(event, context);
+  return buildEventsApp(parseEventsConfig(env), { purgeEnv: env });
+}
+
+export const handler = async (event: LambdaEvent, context: Parameters<ReturnType<typeof handle>>[1]) => {
+  app ??= buildFromEnvironment().catch((error: unknown) => {
+    // A failed cold start is retried by the next invocation rather than cached.
+    app = undefined;
+    throw error;
+  });
+  return handle(await app)(event, context);
 };

@@ -24,6 +24,7 @@ import { normaliseInvalidationPaths } from "../../core/purge-paths";
 import { combinedBatchKey } from "../purge/cloudfront-purger";
 import { createPurgers, type Purgers } from "../purge/config";
 import { errorMessage, type PurgeOutcome, type PurgeRetry } from "../purge/purger";
+import { resolveSecretEnv } from "../shared/secret-env";
 import { decodeRetryMessage, type RetryMessage } from "./message";
 import { retryQueueSettings } from "./retry-queue";
 
@@ -210,11 +211,17 @@ export function retryHandlerFromEnv(env: Readonly<Record<string, string | undefi
   });
 }
 
-let built: RetryHandler | undefined;
+let built: Promise<RetryHandler> | undefined;
 
 /** The Lambda entry (SQS event source with ReportBatchItemFailures). */
-export const handler = (event: SqsEvent): Promise<SqsBatchResponse> => {
-  // A bad setting fails the invocation (the whole batch comes back and is retried).
-  built ??= retryHandlerFromEnv(process.env);
-  return built(event);
+export const handler = async (event: SqsEvent): Promise<SqsBatchResponse> => {
+  // A bad setting fails the invocation (the whole batch comes back and is retried), and
+  // the next invocation tries the cold start again instead of caching the failure.
+  built ??= resolveSecretEnv(process.env)
+    .then(retryHandlerFromEnv)
+    .catch((error: unknown) => {
+      built = undefined;
+      throw error;
+    });
+  return (await built)(event);
 };
