@@ -6,6 +6,9 @@ import { z } from "zod";
 import { applyPolicyOverrides, type DataClassPolicies } from "../core/data-classes";
 import { DEFAULT_KEY_PREFIX } from "../core/keys";
 
+/** Bindings that are secrets (`wrangler secret put`), never vars in wrangler.toml. */
+export const WORKER_SECRET_BINDINGS = ["UPSTASH_REDIS_REST_TOKEN", "OPERATOR_TOKEN"] as const;
+
 export class WorkerConfigError extends Error {
   override readonly name = "WorkerConfigError";
 }

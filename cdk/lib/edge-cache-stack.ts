@@ -1,0 +1,138 @@
+/**
+ * The AWS side of the edge cache: the signed-webhook Lambda (Function URL), the purge-retry
+ * queue with its DLQ and consumer Lambda, the secrets they read, the CloudFront distribution
+ * in front of the origin (or an existing one), and the alarms.
+ *
+ * The Lambdas receive secret ARNs (`*_SECRET_ARN`), never secret values, and may read exactly
+ * those secrets. CloudFront invalidation is allowed on this one distribution only.
+ */
+import { CfnOutput, Duration, Stack, type StackProps, Validations } from "aws-cdk-lib";
+import { PolicyStatement } from "aws-cdk-lib/aws-iam";
+import { type FunctionUrl, FunctionUrlAuthType } from "aws-cdk-lib/aws-lambda";
+import { SqsEventSource } from "aws-cdk-lib/aws-lambda-event-sources";
+import type { Construct } from "constructs";
+import type { EdgeCacheConfig } from "./config";
+import { EdgeCacheAlarms } from "./constructs/edge-cache-alarms";
+import { EdgeCacheSecrets } from "./constructs/edge-cache-secrets";
+import { EdgeFunction } from "./constructs/edge-function";
+import { OriginDistribution } from "./constructs/origin-distribution";
+import { PurgeRetryQueue } from "./constructs/purge-retry-queue";
+
+export interface EdgeCacheStackProps extends StackProps {
+  readonly config: EdgeCacheConfig;
+}
+
+/** The retry Lambda's timeout; the queue's visibility timeout is six times it (AWS's advice). */
+const RETRY_FUNCTION_TIMEOUT = Duration.seconds(60);
+/** SQS collects messages this long before invoking, so CloudFront purges of a burst coalesce. */
+export const RETRY_BATCHING_WINDOW = Duration.seconds(5);
+export const RETRY_BATCH_SIZE = 100;
+
+export class EdgeCacheStack extends Stack {
+  readonly secrets: EdgeCacheSecrets;
+  readonly retryQueue: PurgeRetryQueue;
+  readonly distribution: OriginDistribution;
+  readonly webhook: EdgeFunction;
+  readonly webhookUrl: FunctionUrl;
+  readonly retry: EdgeFunction;
+  readonly alarms: EdgeCacheAlarms;
+
+  constructor(scope: Construct, id: string, props: EdgeCacheStackProps) {
+    super(scope, id, props);
+    const { config } = props;
+
+    this.secrets = new EdgeCacheSecrets(this, "Secrets");
+    this.retryQueue = new PurgeRetryQueue(this, "PurgeRetry", {
+      maxReceiveCount: config.retryMaxReceiveCount,
+      visibilityTimeout: Duration.seconds(RETRY_FUNCTION_TIMEOUT.toSeconds() * 6),
+    });
+    this.distribution = new OriginDistribution(this, "Origin", {
+      originDomain: config.originDomain,
+      ...(config.distributionId !== undefined ? { distributionId: config.distributionId } : {}),
+      ...(config.distributionDomainName !== undefined
+        ? { distributionDomainName: config.distributionDomainName }
+        : {}),
+    });
+
+    const cdnEnvironment: Record<string, string> = {
+      CLOUDFRONT_DISTRIBUTION_ID: this.distribution.distribution.distributionId,
+      CLOUDFLARE_API_TOKEN_SECRET_ARN: this.secrets.cloudflareApiToken.secretArn,
+      PURGE_RETRY_QUEUE_URL: this.retryQueue.queue.queueUrl,
+      ...(config.cloudflareZoneId ? { CLOUDFLARE_ZONE_ID: config.cloudflareZoneId } : {}),
+    };
+
+    this.webhook = new EdgeFunction(this, "Webhook", {
+      entry: "lambdas/events/handler.ts",
+      description: "Signed booking-system webhooks: Redis write-through, purges, retry queue",
+      timeout: Duration.seconds(30),
+      ...(config.reservedConcurrency !== undefined
+        ? { reservedConcurrentExecutions: config.reservedConcurrency }
+        : {}),
+      environment: {
+        UPSTASH_REDIS_REST_URL: config.upstashRedisRestUrl,
+        UPSTASH_REDIS_REST_TOKEN_SECRET_ARN: this.secrets.upstashRedisRestToken.secretArn,
+        WEBHOOK_SECRETS_SECRET_ARN: this.secrets.webhookSecrets.secretArn,
+        KEY_PREFIX: config.keyPrefix,
+        ...cdnEnvironment,
+      },
+    });
+    // The Standard Webhooks signature is the authentication; IAM auth would lock out the booking system.
+    this.webhookUrl = this.webhook.function.addFunctionUrl({ authType: FunctionUrlAuthType.NONE });
+    this.secrets.webhookSecrets.grantRead(this.webhook.function);
+    this.secrets.upstashRedisRestToken.grantRead(this.webhook.function);
+    this.secrets.cloudflareApiToken.grantRead(this.webhook.function);
+    this.retryQueue.queue.grantSendMessages(this.webhook.function);
+
+    this.retry = new EdgeFunction(this, "Retry", {
+      entry: "lambdas/retry/handler.ts",
+      description: "Replays failed and deferred CDN purges from the retry queue (partial batch failures)",
+      timeout: RETRY_FUNCTION_TIMEOUT,
+      environment: cdnEnvironment,
+    });
+    this.secrets.cloudflareApiToken.grantRead(this.retry.function);
+    // Consume (receive, delete, change visibility for the back-off) on the retry queue only.
+    this.retryQueue.queue.grantConsumeMessages(this.retry.function);
+    this.retry.function.addEventSource(
+      new SqsEventSource(this.retryQueue.queue, {
+        batchSize: RETRY_BATCH_SIZE,
+        maxBatchingWindow: RETRY_BATCHING_WINDOW,
+        reportBatchItemFailures: true,
+      }),
+    );
+    // With the queue deployed the webhook Lambda defers every CloudFront purge to it
+    // (lambdas/events/purge-dispatcher.ts), so only the retry Lambda invalidates.
+    this.retry.function.addToRolePolicy(
+      new PolicyStatement({
+        actions: ["cloudfront:CreateInvalidation", "cloudfront:GetInvalidation"],
+        resources: [this.distribution.distributionArn],
+      }),
+    );
+
+    for (const fn of [this.webhook, this.retry])
+      Validations.of(fn).acknowledge({
+        id: "AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole]",
+        reason:
+          "AWSLambdaBasicExecutionRole only allows writing this function's CloudWatch Logs; it is the AWS-maintained minimum for any Lambda and grants no data access.",
+      });
+
+    this.alarms = new EdgeCacheAlarms(this, "Alarms", {
+      functions: { Webhook: this.webhook.function, Retry: this.retry.function },
+      retryQueue: this.retryQueue.queue,
+      deadLetterQueue: this.retryQueue.deadLetterQueue,
+      ...(config.alarmEmail !== undefined ? { alarmEmail: config.alarmEmail } : {}),
+    });
+
+    new CfnOutput(this, "WebhookUrl", {
+      value: `${this.webhookUrl.url}v1/events`,
+      description: "POST signed webhooks here",
+    });
+    new CfnOutput(this, "DistributionId", { value: this.distribution.distribution.distributionId });
+    new CfnOutput(this, "DistributionDomainName", {
+      value: this.distribution.distribution.distributionDomainName,
+      description: "ORIGIN_URL for the Worker is https://<this>",
+    });
+    new CfnOutput(this, "RetryQueueUrl", { value: this.retryQueue.queue.queueUrl });
+    new CfnOutput(this, "DeadLetterQueueUrl", { value: this.retryQueue.deadLetterQueue.queueUrl });
+    new CfnOutput(this, "AlarmTopicArn", { value: this.alarms.topic.topicArn });
+  }
+}
