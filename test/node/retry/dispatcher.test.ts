@@ -9,6 +9,8 @@
 import { randomUUID } from "node:crypto";
 import type { SQSClient } from "@aws-sdk/client-sqs";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import type { MarketplaceEvent } from "../../../core/events";
+import { tagsForGpuChange } from "../../../core/tags";
 import {
   createPurgeDispatcher,
   DEFERRED_CLOUDFRONT_DELAY_SECONDS,
@@ -204,5 +206,24 @@ describe("purge dispatcher with a retry queue", () => {
     });
     expect(messages).toEqual([]);
     expect(createInvalidations()).toBe(callsBefore + 1);
+    // Its marker stays owed: the re-delivery purges again and settles it.
+    expect(
+      (await createPurgeDispatcher(purgers(), silent).dispatch(results)).settled.map((e) => e.id),
+    ).toEqual([results[0]?.event.id]);
+  });
+
+  it("without a retry queue, every event's tags reach Cloudflare and the delivery's paths one coalesced invalidation", async () => {
+    const results = bookings(20, "dispatch-coalesced-none");
+    const before = { cloudflare: cloudflare.purges.length, cloudfront: cloudfront.purges.length };
+    const { settled } = await createPurgeDispatcher(purgers(), silent).dispatch(results);
+    expect(settled.map((event) => event.id)).toEqual(results.map((result) => result.event.id));
+    const purgedTags = cloudflare.purges.slice(before.cloudflare).flatMap((purge) => purge.items);
+    for (const result of results) {
+      const gpu = (result.event as Extract<MarketplaceEvent, { type: "booking.created" }>).data.gpu;
+      for (const tag of tagsForGpuChange(gpu)) expect(purgedTags).toContain(tag);
+    }
+    const invalidations = cloudfront.purges.slice(before.cloudfront);
+    expect(invalidations).toHaveLength(1);
+    expect(invalidations[0]?.paths).toContain("/v1/gpus*");
   });
 });
