@@ -31,6 +31,19 @@ export interface BridgeOptions {
   /** Comment lines on idle SSE streams, so proxies do not cut them. */
   readonly sseHeartbeatMs?: number;
   readonly logger?: Pick<Console, "error">;
+  /** Counts what clients asked for, as Upstash bills it (a pipeline of N is N commands). */
+  readonly usage?: BridgeUsage;
+}
+
+export interface BridgeUsage {
+  /** REST requests that reached a command endpoint (round trips). */
+  requests: number;
+  /** Commands in them. */
+  commands: number;
+}
+
+export function createBridgeUsage(): BridgeUsage {
+  return { requests: 0, commands: 0 };
 }
 
 export const DEFAULT_MAX_BODY_BYTES = 10 * 1024 * 1024;
@@ -123,11 +136,22 @@ export function createBridgeApp(options: BridgeOptions): Hono {
 
   app.notFound((c) => c.json(errorBody(`no such endpoint: ${c.req.method} ${c.req.path}`), 404));
 
-  const commandList = async (request: Request): Promise<RedisCommand[]> =>
-    parseCommandList(await readJson(request, maxBodyBytes));
+  const usage = options.usage;
+  const commandList = async (request: Request): Promise<RedisCommand[]> => {
+    const commands = parseCommandList(await readJson(request, maxBodyBytes));
+    if (usage) {
+      usage.requests += 1;
+      usage.commands += commands.length;
+    }
+    return commands;
+  };
 
   app.post("/", async (c) => {
     const command = parseCommand(await readJson(c.req.raw, maxBodyBytes));
+    if (usage) {
+      usage.requests += 1;
+      usage.commands += 1;
+    }
     const reply = await backend.execute(command);
     return c.json({ result: encodeReply(reply, encodingOf(c.req.raw)) });
   });

@@ -1,6 +1,6 @@
 /** Runs the bridge on Node: picks the backend, listens, and closes both cleanly. */
 import { serveApp } from "../local/serve-app";
-import { createBridgeApp } from "./app";
+import { type BridgeUsage, createBridgeApp, createBridgeUsage } from "./app";
 import type { RedisBackend } from "./backend";
 import { createEmulatorBackend } from "./emulator-backend";
 import { createIoredisBackend } from "./ioredis-backend";
@@ -19,6 +19,8 @@ export interface RunningBridge {
   /** Base URL for `new Redis({ url, token })`. */
   readonly url: string;
   readonly backend: RedisBackend;
+  /** Requests and commands served since start (what the benchmarks count as Redis cost). */
+  readonly usage: Readonly<BridgeUsage>;
   close(): Promise<void>;
 }
 
@@ -26,8 +28,10 @@ export async function startBridgeServer(options: BridgeServerOptions): Promise<R
   const backend = options.redisUrl
     ? await createIoredisBackend({ url: options.redisUrl })
     : createEmulatorBackend();
+  const usage = createBridgeUsage();
   const app = createBridgeApp({
     backend,
+    usage,
     token: options.token,
     ...(options.maxBodyBytes ? { maxBodyBytes: options.maxBodyBytes } : {}),
   });
@@ -40,6 +44,7 @@ export async function startBridgeServer(options: BridgeServerOptions): Promise<R
     return {
       url: served.url,
       backend,
+      usage,
       async close() {
         await served.close();
         await backend.close();

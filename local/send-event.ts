@@ -13,11 +13,9 @@
  * Environment: EVENTS_URL (default http://127.0.0.1:8790/v1/events), ORIGIN_URL
  * (default http://127.0.0.1:8788), WEBHOOK_SECRET (default: the local development secret).
  */
-import { randomUUID } from "node:crypto";
 import { parseArgs } from "node:util";
-import { Webhook } from "standardwebhooks";
-import type { Booking, Gpu, MarketStats, Price, Provider } from "../core/domain";
 import { EVENT_TYPES } from "../core/events";
+import { deliverEvents, marketplaceEvent, originAdmin } from "./marketplace-events";
 import { DEFAULT_WEBHOOK_SECRET } from "./stack";
 
 const USAGE = `usage: npm run event -- <type> [options]
@@ -63,91 +61,27 @@ function required(name: keyof typeof values): string {
   return value;
 }
 
-async function admin<T>(method: string, path: string, body?: unknown): Promise<T> {
-  const response = await fetch(`${originUrl}${path}`, {
-    method,
-    headers: { "content-type": "application/json" },
-    ...(body === undefined ? {} : { body: JSON.stringify(body) }),
-  });
-  const text = await response.text();
-  if (!response.ok) throw new Error(`origin ${method} ${path} answered ${response.status}: ${text}`);
-  return JSON.parse(text) as T;
-}
-
-function event(type: string, version: number, data: unknown) {
-  return { id: `evt-${randomUUID()}`, type, occurredAt: new Date().toISOString(), version, data };
-}
-
-function statsEvents(stats: readonly MarketStats[]) {
-  return stats.map((item) => event("market.stats_updated", item.version, { stats: item }));
-}
+const origin = originAdmin(originUrl);
 
 async function buildEvents(type: string) {
   switch (type) {
-    case "booking.created": {
-      const result = await admin<{ booking: Booking; gpu: Gpu; marketStats: MarketStats[] }>(
-        "POST",
-        "/_admin/bookings",
-        {
-          gpuId: required("gpu"),
-          userId: values.user ?? "user-cli",
-        },
-      );
-      return [
-        event(type, result.gpu.version, { booking: result.booking, gpu: result.gpu }),
-        ...statsEvents(result.marketStats),
-      ];
-    }
-    case "booking.cancelled": {
-      const result = await admin<{ booking: Booking; gpu: Gpu; marketStats: MarketStats[] }>(
-        "POST",
-        `/_admin/bookings/${encodeURIComponent(required("booking"))}/cancel`,
-      );
-      return [
-        event(type, result.gpu.version, { booking: result.booking, gpu: result.gpu }),
-        ...statsEvents(result.marketStats),
-      ];
-    }
-    case "gpu.status_changed": {
-      const result = await admin<{ gpu: Gpu; marketStats: MarketStats[] }>(
-        "POST",
-        `/_admin/gpus/${encodeURIComponent(required("gpu"))}/status`,
-        { status: required("status") },
-      );
-      return [event(type, result.gpu.version, { gpu: result.gpu }), ...statsEvents(result.marketStats)];
-    }
+    case "booking.created":
+      return (await origin.bookGpu(required("gpu"), values.user ?? "user-cli")).events;
+    case "booking.cancelled":
+      return origin.cancelBooking(required("booking"));
+    case "gpu.status_changed":
+      return origin.setGpuStatus(required("gpu"), required("status"));
     case "pricing.updated": {
       const pricePerHour = Number(required("price"));
       if (!Number.isFinite(pricePerHour) || pricePerHour < 0)
         throw new UsageError("--price must be a number ≥ 0");
-      const result = await admin<{ price: Price; gpus: Gpu[]; marketStats: MarketStats[] }>(
-        "POST",
-        "/_admin/pricing",
-        {
-          gpuType: required("type"),
-          region: required("region"),
-          pricePerHour,
-        },
-      );
-      return [
-        event(type, result.price.version, { price: result.price, gpus: result.gpus }),
-        ...statsEvents(result.marketStats),
-      ];
+      return origin.setPrice(required("type"), required("region"), pricePerHour);
     }
-    case "provider.status_changed": {
-      const result = await admin<{ provider: Provider; gpus: Gpu[]; marketStats: MarketStats[] }>(
-        "POST",
-        `/_admin/providers/${encodeURIComponent(required("provider"))}/status`,
-        { status: required("status") },
-      );
-      return [
-        event(type, result.provider.version, { provider: result.provider, gpus: result.gpus }),
-        ...statsEvents(result.marketStats),
-      ];
-    }
+    case "provider.status_changed":
+      return origin.setProviderStatus(required("provider"), required("status"));
     case "cache.invalidate":
       return [
-        event(type, 0, {
+        marketplaceEvent(type, 0, {
           tags: required("tags").split(",").filter(Boolean),
           paths: (values.paths ?? "").split(",").filter(Boolean),
         }),
@@ -162,22 +96,9 @@ async function buildEvents(type: string) {
 try {
   const [type] = positionals;
   if (!type) throw new UsageError("the event type is required");
-  const events = await buildEvents(type);
-  const payload = JSON.stringify(events.length === 1 ? events[0] : { events });
-  const id = `msg_${randomUUID()}`;
-  const now = new Date();
-  const response = await fetch(eventsUrl, {
-    method: "POST",
-    headers: {
-      "content-type": "application/json",
-      "webhook-id": id,
-      "webhook-timestamp": String(Math.floor(now.getTime() / 1000)),
-      "webhook-signature": new Webhook(secret).sign(id, now, payload),
-    },
-    body: payload,
-  });
-  console.log(`${response.status} ${await response.text()}`);
-  process.exit(response.status === 202 ? 0 : 1);
+  const answer = await deliverEvents(eventsUrl, secret, await buildEvents(type));
+  console.log(`${answer.status} ${answer.body}`);
+  process.exit(answer.status === 202 ? 0 : 1);
 } catch (error) {
   if (error instanceof UsageError) {
     console.error(`event: ${error.message}\n${USAGE}`);

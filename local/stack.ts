@@ -8,17 +8,10 @@
  */
 import { createServer } from "node:net";
 import { startBridgeServer } from "../bridge/server";
-import { parseEventsConfig } from "../lambdas/events/config";
-import { startEventsServer } from "../lambdas/events/server";
-import { createPurgers } from "../lambdas/purge/config";
-import { createRetryHandler } from "../lambdas/retry/handler";
-import { createRetryPoller } from "../lambdas/retry/local-poller";
-import { retryQueueSettings } from "../lambdas/retry/retry-queue";
 import { startOriginServer } from "../origin/server";
-import { startCloudFrontFake, startCloudflareFake } from "./cdn-fakes";
+import { startEventPipeline } from "./event-pipeline";
 import { freePort } from "./ports";
 import { findRedisServer, startRedisServer } from "./redis-server";
-import { type SqsFakeQueueOptions, startSqsFake } from "./sqs-fake";
 import { startWranglerDev } from "./wrangler-dev";
 
 export const DEFAULT_PORTS = { edge: 8787, origin: 8788, redisRest: 8789, events: 8790 } as const;
@@ -28,21 +21,6 @@ export const DEFAULT_LOCAL_TOKEN = "local-dev-token";
  * in the source, so anyone can sign with it.
  */
 export const DEFAULT_WEBHOOK_SECRET = "whsec_Z3B1LWVkZ2UtY2FjaGUgbG9jYWwgZGV2IHNlY3JldCE=";
-const LOCAL_CLOUDFLARE_TOKEN = "local-cloudflare-token";
-const LOCAL_CLOUDFLARE_ZONE = "local-zone";
-const LOCAL_CLOUDFRONT_DISTRIBUTION = "ELOCALDISTRIBUTION";
-export const RETRY_QUEUE = "purge-retry";
-const RETRY_DLQ = "purge-retry-dlq";
-/** As the deployed queue's redrive policy: the sixth receive moves a purge to the DLQ. */
-const RETRY_MAX_RECEIVE_COUNT = 5;
-/** The purge-retry queue and its DLQ (the benchmarks start the same). */
-export const RETRY_QUEUES = [
-  {
-    name: RETRY_QUEUE,
-    redrivePolicy: { deadLetterQueue: RETRY_DLQ, maxReceiveCount: RETRY_MAX_RECEIVE_COUNT },
-  },
-  { name: RETRY_DLQ },
-] as const satisfies readonly SqsFakeQueueOptions[];
 /** Opens the Worker's /_cache/stats locally. */
 export const DEFAULT_LOCAL_OPERATOR_TOKEN = "local-operator-token";
 
@@ -150,55 +128,13 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     });
     stops.push(() => origin.close());
 
-    // Local stand-ins for the CDN purge APIs: the event app purges through the real SDKs against them.
-    const cloudflareFake = await startCloudflareFake({ apiToken: LOCAL_CLOUDFLARE_TOKEN });
-    stops.push(() => cloudflareFake.close());
-    const cloudfrontFake = await startCloudFrontFake({});
-    stops.push(() => cloudfrontFake.close());
-
-    // The purge-retry queue and its DLQ; the event app queues failed and deferred (CloudFront) purges there.
-    const sqsFake = await startSqsFake({ queues: RETRY_QUEUES });
-    stops.push(() => sqsFake.close());
-    const purgeEnv = {
-      CLOUDFLARE_API_TOKEN: LOCAL_CLOUDFLARE_TOKEN,
-      CLOUDFLARE_ZONE_ID: LOCAL_CLOUDFLARE_ZONE,
-      CLOUDFLARE_BASE_URL: `${cloudflareFake.url}/client/v4`,
-      CLOUDFRONT_DISTRIBUTION_ID: LOCAL_CLOUDFRONT_DISTRIBUTION,
-      CLOUDFRONT_ENDPOINT: cloudfrontFake.url,
-      PURGE_RETRY_QUEUE_URL: sqsFake.queueUrl(RETRY_QUEUE),
-      SQS_ENDPOINT: sqsFake.url,
-    };
-
-    const events = await startEventsServer(
-      parseEventsConfig({
-        UPSTASH_REDIS_REST_URL: bridge.url,
-        UPSTASH_REDIS_REST_TOKEN: token,
-        WEBHOOK_SECRETS: options.webhookSecret ?? DEFAULT_WEBHOOK_SECRET,
-      }),
-      {
-        port: eventsPort,
-        logger: { info: () => {}, warn: console.warn, error: console.error },
-        purgeEnv,
-      },
-    );
-    stops.push(() => events.close());
-
-    // The retry Lambda's stand-in: the same handler, fed by a poller as the SQS event source would.
-    const retryQueue = retryQueueSettings(purgeEnv);
-    if (!retryQueue) throw new LocalStackError("the local purge-retry queue is not configured");
-    const retryLogger = { info: () => {}, warn: console.warn, error: console.error };
-    const poller = createRetryPoller({
-      sqs: retryQueue.client,
-      queueUrl: retryQueue.queueUrl,
-      handler: createRetryHandler({
-        purgers: createPurgers(purgeEnv, { logger: retryLogger }),
-        sqs: retryQueue.client,
-        queueUrl: retryQueue.queueUrl,
-        logger: retryLogger,
-      }),
-      logger: retryLogger,
+    const pipeline = await startEventPipeline({
+      redisRestUrl: bridge.url,
+      token,
+      webhookSecret: options.webhookSecret ?? DEFAULT_WEBHOOK_SECRET,
+      port: eventsPort,
     });
-    stops.push(() => poller.stop());
+    stops.push(() => pipeline.stop());
 
     const edge = await startWranglerDev({
       port: edgePort,
@@ -220,10 +156,10 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
 
     const urls = {
       edge: edgeUrl,
-      events: events.url,
-      cloudflareFake: `${cloudflareFake.url}/_fake/purges`,
-      cloudfrontFake: `${cloudfrontFake.url}/_fake/purges`,
-      sqsFake: `${sqsFake.url}/_fake/queues`,
+      events: pipeline.url,
+      cloudflareFake: `${pipeline.cloudflareFake.url}/_fake/purges`,
+      cloudfrontFake: `${pipeline.cloudfrontFake.url}/_fake/purges`,
+      sqsFake: `${pipeline.sqsFake?.url}/_fake/queues`,
       origin: origin.url,
       redisRest: bridge.url,
       redis: redisUrl ?? "emulator://in-process",

@@ -7,7 +7,10 @@ export function serverTiming(timings: readonly TierTiming[]): string {
 }
 
 /** Browser and CDN lifetimes per data class; only shareable answers get public ones. */
-export function cachingHeaders(answer: CacheAnswer, policy: DataClassPolicy): Record<string, string> {
+export function cachingHeaders(
+  answer: CacheAnswer,
+  policy: DataClassPolicy,
+): Readonly<Record<string, string>> {
   if (!answer.shareable) {
     const passed = answer.passHeaders?.["cache-control"];
     // Only the origin's own private/no-store passes on: a public one beside a Set-Cookie would let
@@ -15,12 +18,20 @@ export function cachingHeaders(answer: CacheAnswer, policy: DataClassPolicy): Re
     if (passed && /(^|[\s,])(private|no-store)([\s,=]|$)/i.test(passed)) return { "Cache-Control": passed };
     return { "Cache-Control": answer.passHeaders?.["set-cookie"] ? "private, no-store" : "no-store" };
   }
-  const staleIfError = Math.round(policy.staleIfErrorMs / 1000);
-  return {
-    "Cache-Control": `public, max-age=${policy.browserMaxAgeSeconds}, s-maxage=${policy.cdnMaxAgeSeconds}, stale-if-error=${staleIfError}`,
-    "CDN-Cache-Control": `public, max-age=${policy.cdnMaxAgeSeconds}, stale-if-error=${staleIfError}`,
-  };
+  let headers = shareableHeaders.get(policy);
+  if (!headers) {
+    const staleIfError = Math.round(policy.staleIfErrorMs / 1000);
+    headers = {
+      "Cache-Control": `public, max-age=${policy.browserMaxAgeSeconds}, s-maxage=${policy.cdnMaxAgeSeconds}, stale-if-error=${staleIfError}`,
+      "CDN-Cache-Control": `public, max-age=${policy.cdnMaxAgeSeconds}, stale-if-error=${staleIfError}`,
+    };
+    shareableHeaders.set(policy, headers);
+  }
+  return headers;
 }
+
+/** Policies are fixed per isolate: their header strings are built once, not on every L1 hit. */
+const shareableHeaders = new WeakMap<DataClassPolicy, Readonly<Record<string, string>>>();
 
 /** RFC 9110 weak comparison: `W/` prefixes from downstream caches still match. */
 export function etagMatches(ifNoneMatch: string | undefined, etag: string): boolean {

@@ -35,6 +35,11 @@ export function buildServices(
     // The engine bounds every call with its own timeouts and falls back; client retries would stall it.
     retry: false,
     enableTelemetry: false,
+    // Auto-pipelining batches commands of concurrent requests into one fetch made in the first
+    // request's I/O context; the others then wait on I/O they may not touch, and workerd fails them
+    // ("Cannot perform I/O on behalf of a different request") or cancels them as hung. The engine
+    // already shares work across requests where it is safe (single-flight, one log read).
+    enableAutoPipelining: false,
   });
   const fetchOrigin =
     dependencies.fetchOrigin ??

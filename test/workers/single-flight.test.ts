@@ -22,7 +22,14 @@ describe("single-flight", () => {
     };
 
     const pending = Array.from({ length: 100 }, () => app.get(path, {}, false));
-    await vi.waitFor(() => expect(app.origin.count()).toBe(1), { timeout: 5_000, interval: 5 });
+    // Every request has missed L1 and joined the one load (those that waited on the log read first included).
+    await vi.waitFor(
+      () => {
+        expect(app.origin.count()).toBe(1);
+        expect(app.cache.stats.misses.l1).toBe(100);
+      },
+      { timeout: 5_000, interval: 5 },
+    );
     release();
     const responses = await Promise.all(pending);
 

@@ -1,0 +1,65 @@
+/** How long and how hard each scenario runs; `quick` must finish the whole suite in under 2 minutes. */
+export interface BenchProfile {
+  readonly name: "full" | "quick" | "smoke";
+  readonly connections: number;
+  /** Seconds per load run. */
+  readonly seconds: number;
+  /** L1-ceiling rounds (bare and ours alternated). */
+  readonly rounds: number;
+  readonly mixSeconds: number;
+  /** Webhook deliveries per second during the mix. */
+  readonly mixDeliveriesPerSecond: number;
+  readonly propagationEvents: number;
+  readonly propagationInFlight: number;
+  readonly singleEvents: number;
+  readonly batchedEvents: number;
+  readonly engineDurationMs: number;
+  /** The key universe of the mix (the issue's figure is 10,000). */
+  readonly mixKeys: number;
+}
+
+export const PROFILES: Readonly<Record<BenchProfile["name"], BenchProfile>> = {
+  full: {
+    name: "full",
+    connections: 32,
+    seconds: 10,
+    rounds: 3,
+    mixSeconds: 60,
+    mixDeliveriesPerSecond: 2,
+    propagationEvents: 500,
+    propagationInFlight: 5,
+    singleEvents: 5_000,
+    batchedEvents: 20_000,
+    engineDurationMs: 4_000,
+    mixKeys: 10_000,
+  },
+  quick: {
+    name: "quick",
+    connections: 32,
+    seconds: 3,
+    rounds: 2,
+    mixSeconds: 15,
+    mixDeliveriesPerSecond: 2,
+    propagationEvents: 200,
+    propagationInFlight: 5,
+    singleEvents: 1_000,
+    batchedEvents: 5_000,
+    engineDurationMs: 1_000,
+    mixKeys: 10_000,
+  },
+  /** For the test that the harness starts and writes valid results; its figures mean nothing. */
+  smoke: {
+    name: "smoke",
+    connections: 4,
+    seconds: 0.5,
+    rounds: 1,
+    mixSeconds: 1,
+    mixDeliveriesPerSecond: 5,
+    propagationEvents: 4,
+    propagationInFlight: 2,
+    singleEvents: 20,
+    batchedEvents: 200,
+    engineDurationMs: 200,
+    mixKeys: 300,
+  },
+};

@@ -1,0 +1,93 @@
+/** The issue's targets, checked against one run's figures (the report prints them as given). */
+import type { BenchResults, TargetCheck } from "./results";
+
+type Figures = Omit<BenchResults, "targets">;
+
+const int = (value: number) => Math.round(value).toLocaleString("en-US");
+const msText = (value: number) => `${value.toFixed(0)} ms`;
+
+export function checkTargets(results: Figures): TargetCheck[] {
+  const edgeBound = results.settings.l1SyncIntervalMs + 100;
+  const { peers, mix, propagationMs: propagation } = results;
+  const check = (name: string, target: string, measured: string, met: boolean): TargetCheck => ({
+    name,
+    target,
+    measured,
+    met,
+  });
+  return [
+    check(
+      "L1 hit throughput vs bare Hono",
+      "≥ 0.90",
+      results.l1HitVsBareThroughputRatio.toFixed(2),
+      results.l1HitVsBareThroughputRatio >= 0.9,
+    ),
+    check(
+      "Throughput vs naive Upstash Worker",
+      "≥ 5×",
+      `${results.peerComparison.throughputVsNaive.toFixed(1)}× (${int(peers.ours.rps)} vs ${int(peers.naive.rps)} req/s)`,
+      results.peerComparison.throughputVsNaive >= 5,
+    ),
+    check(
+      "Redis commands vs naive Upstash Worker",
+      "≤ 2%",
+      `${(results.peerComparison.redisCommandsVsNaive * 100).toFixed(2)}% (${peers.ours.redisCommandsPer1k.toFixed(2)} vs ${peers.naive.redisCommandsPer1k.toFixed(0)} per 1k)`,
+      results.peerComparison.redisCommandsVsNaive <= 0.02,
+    ),
+    check(
+      "Staleness after an update",
+      `≤ ${edgeBound} ms`,
+      `${msText(peers.ours.stalenessMs)} (hono/cache ${peers.honoCache.stalenessCapped ? "≥ " : ""}${msText(peers.honoCache.stalenessMs)})`,
+      !peers.ours.stalenessCapped && peers.ours.stalenessMs <= edgeBound,
+    ),
+    check(
+      "Mix: overall hit ratio",
+      "≥ 99%",
+      `${(mix.overallHitRatio * 100).toFixed(2)}%`,
+      mix.overallHitRatio >= 0.99,
+    ),
+    check(
+      "Mix: Redis commands per 1,000 requests",
+      "≤ 20",
+      mix.redisCommandsPer1k.toFixed(1),
+      mix.redisCommandsPer1k <= 20,
+    ),
+    check("Propagation p99: Redis", "≤ 50 ms", msText(propagation.redis.p99), propagation.redis.p99 <= 50),
+    check(
+      "Propagation p99: Cloudflare purge request",
+      "≤ 100 ms",
+      msText(propagation.cloudflarePurge.p99),
+      propagation.cloudflarePurge.p99 <= 100,
+    ),
+    check(
+      "Propagation p99: CloudFront invalidation request",
+      "≤ 100 ms",
+      `${msText(propagation.cloudfrontPurge.p99)} (${results.propagation.cloudfrontMode})`,
+      propagation.cloudfrontPurge.p99 <= 100,
+    ),
+    check(
+      "Propagation p99: edge",
+      `≤ ${edgeBound} ms`,
+      msText(propagation.edge.p99),
+      propagation.edge.p99 <= edgeBound,
+    ),
+    check(
+      "Events per second (one per delivery)",
+      "≥ 500",
+      int(results.eventsPerSecond),
+      results.eventsPerSecond >= 500,
+    ),
+    check(
+      "Redis round trips per event",
+      "≤ 2",
+      results.redisRoundTripsPerEvent.toFixed(2),
+      results.redisRoundTripsPerEvent <= 2,
+    ),
+    check(
+      "Engine vs bentocache, L1 hits",
+      "≥ 1.00 (on par)",
+      `${results.engineVsBentocache.l1HitRatio.toFixed(2)}×`,
+      results.engineVsBentocache.l1HitRatio >= 1,
+    ),
+  ];
+}

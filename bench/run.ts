@@ -1,0 +1,178 @@
+/**
+ * npm run bench [-- --quick | --smoke] [--out <dir>]
+ *
+ * Starts everything it measures (redis-server, the bridges, the origin, the event app with
+ * the CDN and SQS fakes, Workers in workerd), drives load from a separate process, stops
+ * everything, and writes <out>/latest.json, latest.md and latest.svg (default bench/results).
+ * Scenarios run one after another on the same machine, so compare ratios, not absolute times.
+ */
+import { execFileSync } from "node:child_process";
+import { mkdir, writeFile } from "node:fs/promises";
+import { arch, cpus, platform, totalmem } from "node:os";
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { parseArgs } from "node:util";
+import { findRedisServer } from "../local/redis-server";
+import { measureLambdaBundle, measureWorkerBundle } from "../scripts/bundle-sizes";
+import { type BenchProfile, PROFILES } from "./lib/profile";
+import { renderMarkdownSummary } from "./lib/report-markdown";
+import { renderChartSvg } from "./lib/report-svg";
+import { type BenchResults, benchResultsSchema } from "./lib/results";
+import { BENCH_TOKEN, L1_SYNC_INTERVAL_MS, startBenchServices } from "./lib/services";
+import { checkTargets } from "./lib/targets";
+import {
+  measureL1BytesPer1kEntries,
+  measureL1HeapBytesPer1kEntries,
+  runEngineVsBentocache,
+} from "./scenarios/engine-vs-bentocache";
+import { runEventsThroughput } from "./scenarios/events-throughput";
+import { runL1Ceiling } from "./scenarios/l1-ceiling";
+import { gpuCountFor, runMix } from "./scenarios/mix";
+import { runPeers } from "./scenarios/peers";
+import { runPropagation } from "./scenarios/propagation";
+
+const USAGE = "usage: npm run bench [-- --quick | --smoke] [--out <dir>]";
+const DEFAULT_OUT = fileURLToPath(new URL("./results", import.meta.url));
+
+function parseOptions(): { profile: BenchProfile; out: string } {
+  try {
+    const { values } = parseArgs({
+      options: {
+        quick: { type: "boolean", default: false },
+        smoke: { type: "boolean", default: false },
+        out: { type: "string", default: DEFAULT_OUT },
+      },
+    });
+    if (values.quick && values.smoke) throw new Error("--quick and --smoke exclude each other");
+    return { profile: PROFILES[values.smoke ? "smoke" : values.quick ? "quick" : "full"], out: values.out };
+  } catch (error) {
+    console.error(`bench: ${(error as Error).message}\n${USAGE}`);
+    process.exit(2);
+  }
+}
+
+function machine(): BenchResults["machine"] {
+  const redisServer = findRedisServer();
+  const version = redisServer
+    ? (/v=(\S+)/.exec(execFileSync(redisServer, ["--version"], { encoding: "utf8" }))?.[1] ?? "unknown")
+    : "none";
+  return {
+    cpus: cpus().length,
+    cpuModel: cpus()[0]?.model.trim() ?? "unknown",
+    memoryGiB: Math.round((totalmem() / 1024 ** 3) * 10) / 10,
+    platform: platform(),
+    arch: arch(),
+    node: process.version,
+    redisServer: version,
+  };
+}
+
+const log = (message: string) => console.log(`bench: ${message}`);
+
+async function main(): Promise<void> {
+  const { profile, out } = parseOptions();
+  const startedAt = new Date();
+  const step = async <T>(name: string, run: () => Promise<T>): Promise<T> => {
+    const started = performance.now();
+    log(`${name} …`);
+    const result = await run();
+    log(`${name} done in ${((performance.now() - started) / 1000).toFixed(1)} s`);
+    return result;
+  };
+
+  const cloudfrontMode = "queued" as const;
+  const services = await step("starting services", () =>
+    startBenchServices({ gpuCount: gpuCountFor(profile.mixKeys), cloudfront: cloudfrontMode }),
+  );
+  const stopOnSignal = () => {
+    void services.stop().finally(() => process.exit(130));
+  };
+  process.once("SIGINT", stopOnSignal);
+  process.once("SIGTERM", stopOnSignal);
+  let figures: Omit<
+    BenchResults,
+    | "targets"
+    | "finishedAt"
+    | "bundle"
+    | "l1BytesPer1kEntries"
+    | "l1HeapBytesPer1kEntries"
+    | "engineVsBentocache"
+  >;
+  let engineVsBentocache: BenchResults["engineVsBentocache"];
+  let l1BytesPer1kEntries: number;
+  let l1HeapBytesPer1kEntries: number;
+  try {
+    const ours = await services.startOurWorker();
+    const l1 = await step("1/7 L1 ceiling", () => runL1Ceiling(services, ours, profile));
+    const peers = await step("2/7 peers", () => runPeers(services, ours, profile));
+    const propagation = await step("4/7 propagation", () =>
+      runPropagation(services, ours, profile, cloudfrontMode),
+    );
+    await ours.stop();
+    const mix = await step("3/7 mix", () => runMix(services, profile));
+    const events = await step("5/7 event throughput", () => runEventsThroughput(services, profile));
+    engineVsBentocache = await step("6/7 engine vs bentocache", () =>
+      runEngineVsBentocache({
+        redisUrl: services.redisServer.url,
+        bridgeUrl: services.workerBridge.url,
+        bridgeToken: BENCH_TOKEN,
+        durationMs: profile.engineDurationMs,
+      }),
+    );
+    l1BytesPer1kEntries = await measureL1BytesPer1kEntries();
+    l1HeapBytesPer1kEntries = await measureL1HeapBytesPer1kEntries();
+    figures = {
+      startedAt: startedAt.toISOString(),
+      profile: profile.name,
+      command: `npm run bench${profile.name === "full" ? "" : ` -- --${profile.name}`}`,
+      machine: machine(),
+      settings: {
+        connections: profile.connections,
+        secondsPerRun: profile.seconds,
+        l1SyncIntervalMs: L1_SYNC_INTERVAL_MS,
+      },
+      ...l1,
+      ...peers,
+      ...mix,
+      ...propagation,
+      ...events,
+    };
+  } finally {
+    await step("stopping services", () => services.stop());
+  }
+  const bundle = await step("7/7 sizes", async () => {
+    const worker = measureWorkerBundle();
+    const lambda = await measureLambdaBundle();
+    return {
+      workerBytes: worker.rawBytes,
+      workerGzipBytes: worker.gzipBytes,
+      lambdaBytes: lambda.rawBytes,
+      lambdaGzipBytes: lambda.gzipBytes,
+    };
+  });
+
+  const withoutTargets = {
+    ...figures,
+    finishedAt: new Date().toISOString(),
+    engineVsBentocache,
+    bundle,
+    l1BytesPer1kEntries,
+    l1HeapBytesPer1kEntries,
+  };
+  const results = benchResultsSchema.parse({ ...withoutTargets, targets: checkTargets(withoutTargets) });
+  await mkdir(out, { recursive: true });
+  const markdown = renderMarkdownSummary(results, { chartFile: "latest.svg" });
+  await writeFile(join(out, "latest.json"), `${JSON.stringify(results, null, 2)}\n`);
+  await writeFile(join(out, "latest.md"), markdown);
+  await writeFile(join(out, "latest.svg"), renderChartSvg(results));
+  console.log(`\n${markdown}`);
+  log(`wrote ${join(out, "latest.json")}, latest.md and latest.svg`);
+}
+
+main().then(
+  () => process.exit(0),
+  (error: unknown) => {
+    console.error("bench: failed:", error);
+    process.exit(1);
+  },
+);
