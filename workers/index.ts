@@ -14,6 +14,19 @@ import { parseWorkerConfig } from "./config";
 let services: EdgeServices | undefined;
 let servicesEnv: Record<string, unknown> | undefined;
 
+/** How the Worker's Upstash client is set up; the benchmarks build theirs the same way. */
+export const REDIS_CLIENT_OPTIONS = {
+  // Bodies are stored as JSON text and must come back byte for byte.
+  automaticDeserialization: false,
+  // The engine bounds every call with its own timeouts and falls back; client retries would stall it.
+  retry: false,
+  enableTelemetry: false,
+  // Auto-pipelining would batch the commands of concurrent requests into one fetch made by one of
+  // them, the others awaiting its promise: the cross-request wait that workerd gets wrong (see
+  // TieredCache.waitInOwnContext). The engine shares work across requests itself, safely.
+  enableAutoPipelining: false,
+} as const;
+
 /** What tests replace; production uses the defaults. */
 export interface ServiceDependencies {
   readonly clock?: Clock;
@@ -27,20 +40,7 @@ export function buildServices(
 ): EdgeServices {
   const config = parseWorkerConfig(env);
   const keys = createKeyspace(config.keyPrefix);
-  const redis = new Redis({
-    url: config.redisUrl,
-    token: config.redisToken,
-    // Bodies are stored as JSON text and must come back byte for byte.
-    automaticDeserialization: false,
-    // The engine bounds every call with its own timeouts and falls back; client retries would stall it.
-    retry: false,
-    enableTelemetry: false,
-    // Auto-pipelining batches commands of concurrent requests into one fetch made in the first
-    // request's I/O context; the others then wait on I/O they may not touch, and workerd fails them
-    // ("Cannot perform I/O on behalf of a different request") or cancels them as hung. The engine
-    // already shares work across requests where it is safe (single-flight, one log read).
-    enableAutoPipelining: false,
-  });
+  const redis = new Redis({ url: config.redisUrl, token: config.redisToken, ...REDIS_CLIENT_OPTIONS });
   const fetchOrigin =
     dependencies.fetchOrigin ??
     ((path: string, init?: RequestInit) => fetch(`${config.originUrl}${path}`, init));

@@ -25,6 +25,8 @@ import { DEFAULT_DATA_CLASS_POLICIES } from "../../core/data-classes";
 import { createKeyspace, type Keyspace } from "../../core/keys";
 import { createOriginApp } from "../../origin/app";
 import { MarketplaceStore } from "../../origin/store";
+import { parseWorkerConfig } from "../../workers/config";
+import { REDIS_CLIENT_OPTIONS } from "../../workers/index";
 import { type RouteResolver, routes } from "../../workers/routes";
 
 export interface EngineVsBentocacheOptions {
@@ -63,13 +65,18 @@ const HOT_KEYS = 8;
 const L2_KEYS = 512;
 const L2_RUN_L1_ENTRIES = 16;
 
-/** Production defaults (workers/config.ts). */
-const L1_MAX_BYTES = 32 * 1024 * 1024;
-const L1_MAX_ENTRIES = 10_000;
-const SYNC_INTERVAL_MS = 500;
-const L2_SOFT_TIMEOUT_MS = 50;
-const L2_HARD_TIMEOUT_MS = 1_000;
-const ORIGIN_TIMEOUT_MS = 5_000;
+/** The Worker's defaults, from its own configuration parser (only the required settings given). */
+const DEFAULTS = parseWorkerConfig({
+  UPSTASH_REDIS_REST_URL: "http://redis.invalid",
+  UPSTASH_REDIS_REST_TOKEN: "unused",
+  ORIGIN_URL: "http://origin.invalid",
+});
+const L1_MAX_BYTES = DEFAULTS.l1MaxBytes;
+const L1_MAX_ENTRIES = DEFAULTS.l1MaxEntries;
+const SYNC_INTERVAL_MS = DEFAULTS.syncIntervalMs;
+const L2_SOFT_TIMEOUT_MS = DEFAULTS.l2SoftTimeoutMs;
+const L2_HARD_TIMEOUT_MS = DEFAULTS.l2HardTimeoutMs;
+const ORIGIN_TIMEOUT_MS = DEFAULTS.originTimeoutMs;
 
 /** Our "gpu" data class: fresh for 30 s, served stale (on error) for 10 min more. */
 const GPU_POLICY = DEFAULT_DATA_CLASS_POLICIES.gpu;
@@ -98,7 +105,7 @@ function resolver(pattern: string): RouteResolver {
 
 /** The Upstash client exactly as workers/index.ts builds it. */
 function restClient(url: string, token: string): Redis {
-  return new Redis({ url, token, automaticDeserialization: false, retry: false, enableTelemetry: false });
+  return new Redis({ url, token, ...REDIS_CLIENT_OPTIONS });
 }
 
 /**
