@@ -146,6 +146,7 @@ function share<T, Extra extends object = object>(promise: Promise<T>, extra?: Ex
 interface Flight extends Shared<Loaded> {
   readonly seqAtStart: number;
 }
+
 const JSON_TYPE = "application/json";
 
 const HEX_BYTES = Array.from({ length: 256 }, (_, byte) => byte.toString(16).padStart(2, "0"));
@@ -461,9 +462,9 @@ export class TieredCache {
    * its outcome on timers of this request's own, never by awaiting the other request's promise.
    * In workerd, code awaiting a promise another request resolves may resume in that request's
    * I/O context: its Response then fails with "Cannot perform I/O on behalf of a different
-   * request", or the request is cancelled as hung once the other one has finished. Measured
-   * under load (npm run bench, the mix): 31 of 25,000 answers failed that way, none since.
-   * Resolves with the outcome, or undefined past `limitMs`.
+   * request", or the request is cancelled as hung once the other one has finished (before this,
+   * 31 of 25,000 answers of `npm run bench`'s mix failed so). Resolves with the outcome, or
+   * undefined past `limitMs`.
    */
   private async waitInOwnContext<T>(
     shared: Shared<T>,
