@@ -4,7 +4,7 @@
  * single-flight; private answers kept out of every shared tier; tag indexes for
  * aggregates. Real Redis behind the real bridge; a fake origin for exact counts.
  */
-import { afterAll, describe, expect, inject, it } from "vitest";
+import { afterAll, describe, expect, inject, it, vi } from "vitest";
 import { OriginUnavailableError } from "../../../core/cache/tiered-cache";
 import { DEFAULT_DATA_CLASS_POLICIES } from "../../../core/data-classes";
 import { createKeyspace } from "../../../core/keys";
@@ -148,11 +148,15 @@ describe("fresh and stale windows (manual clock)", () => {
     await lambda.writeRecord(lookup.l2Key, { version: 2, body: newBody, tags: lookup.tags, storedAt: 0 });
     h.clock.advance(1); // age == l1FreshMs: no longer fresh
     const getsBefore = h.store.calls.get;
+    // The refresh is held until all 20 have answered: reads that waited on the log read may come late.
+    h.store.modes.get = "hang";
     const answers = await Promise.all(Array.from({ length: 20 }, () => h.cache.get(lookup, h.ctx)));
     for (const answer of answers) {
       expect(answer).toMatchObject({ source: "STALE", staleReason: "revalidating", body: oldBody });
     }
     expect(h.cache.stats.staleServed.revalidating).toBe(20);
+    h.store.modes.get = "pass";
+    h.store.releaseHung();
     await h.drain();
     expect(h.store.calls.get - getsBefore).toBe(1);
     expect(h.origin.count()).toBe(1);
@@ -277,6 +281,8 @@ describe("single-flight", () => {
 
     const gets = Array.from({ length: 100 }, () => h.cache.get(lookup, h.ctx));
     await h.origin.called(1);
+    // Every get has missed L1 and joined the load (those that waited on the log read first included).
+    await vi.waitFor(() => expect(h.cache.stats.misses.l1).toBe(100), { timeout: 5_000, interval: 2 });
     release();
     const answers = await Promise.all(gets);
     expect(new Set(answers.map((answer) => answer.body))).toEqual(new Set([body]));
@@ -294,7 +300,11 @@ describe("single-flight", () => {
     const body = '{"gpuId":"gpu-sf-2"}';
     await lambda.writeRecord(lookup.l2Key, { version: 4, body, tags: lookup.tags, storedAt: 1 });
 
-    const answers = await Promise.all(Array.from({ length: 100 }, () => h.cache.get(lookup, h.ctx)));
+    h.store.modes.get = "hang";
+    const gets = Array.from({ length: 100 }, () => h.cache.get(lookup, h.ctx));
+    await vi.waitFor(() => expect(h.cache.stats.misses.l1).toBe(100), { timeout: 5_000, interval: 2 });
+    h.store.releaseHung();
+    const answers = await Promise.all(gets);
     expect(answers.every((answer) => answer.source === "L2" && answer.body === body)).toBe(true);
     expect(h.store.calls.get).toBe(1);
     expect(h.origin.count()).toBe(0);
