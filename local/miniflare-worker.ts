@@ -3,6 +3,7 @@
  * requests reach workerd's own socket. The benchmarks use it so they measure the
  * Worker, not the dev server's request forwarding.
  */
+import { readdirSync, readFileSync } from "node:fs";
 import { mkdir } from "node:fs/promises";
 import { basename } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -15,7 +16,30 @@ const OUT_DIR = `${projectRoot}dist/miniflare`;
 
 export interface MiniflareWorker {
   readonly url: string;
+  /** The workerd process serving it, where /proc tells (Linux); the benchmarks read its CPU time. */
+  readonly pid: number | undefined;
   stop(): Promise<void>;
+}
+
+/** workerd processes this process started (Miniflare spawns one per instance). */
+function workerdChildren(): Set<number> {
+  const found = new Set<number>();
+  let entries: string[];
+  try {
+    entries = readdirSync("/proc");
+  } catch {
+    return found;
+  }
+  for (const entry of entries) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      const stat = /^\d+ \((.*)\) \S+ (\d+)/.exec(readFileSync(`/proc/${entry}/stat`, "utf8"));
+      if (stat?.[1] === "workerd" && Number(stat[2]) === process.pid) found.add(Number(entry));
+    } catch {
+      // Gone between the listing and the read.
+    }
+  }
+  return found;
 }
 
 export async function startMiniflareWorker(options: {
@@ -36,6 +60,7 @@ export async function startMiniflareWorker(options: {
     outfile,
     logLevel: "warning",
   });
+  const before = workerdChildren();
   const miniflare = new Miniflare(
     convertV4MiniflareOptions({
       modules: true,
@@ -47,5 +72,11 @@ export async function startMiniflareWorker(options: {
     }),
   );
   const url = await miniflare.ready;
-  return { url: String(url).replace(/\/$/, ""), stop: () => miniflare.dispose() };
+  const started = [...workerdChildren()].filter((pid) => !before.has(pid));
+  return {
+    url: String(url).replace(/\/$/, ""),
+    // Instances started at the same time cannot be told apart: then no pid rather than a wrong one.
+    pid: started.length === 1 ? started[0] : undefined,
+    stop: () => miniflare.dispose(),
+  };
 }

@@ -4,6 +4,8 @@
  */
 import { fork } from "node:child_process";
 import { fileURLToPath } from "node:url";
+import type { MiniflareWorker } from "../../local/miniflare-worker";
+import { processCpuMs } from "./process-cpu";
 import type { LoadSummary } from "./results";
 
 export type LoadPlan =
@@ -59,4 +61,14 @@ export function runLoad(options: LoadOptions): Promise<LoadSummary> {
     });
     child.send(options);
   });
+}
+
+/** A load run against one Worker, with the CPU its workerd process spent per 1,000 requests. */
+export async function measuredLoad(worker: MiniflareWorker, options: LoadOptions): Promise<LoadSummary> {
+  const before = processCpuMs(worker.pid);
+  const load = await runLoad(options);
+  const after = processCpuMs(worker.pid);
+  return before === undefined || after === undefined || load.requests === 0
+    ? load
+    : { ...load, workerCpuMsPer1k: ((after - before) / load.requests) * 1000 };
 }

@@ -44,7 +44,7 @@ export const PROFILES: Readonly<Record<BenchProfile["name"], BenchProfile>> = {
     propagationInFlight: 5,
     singleEvents: 1_000,
     batchedEvents: 5_000,
-    engineDurationMs: 1_000,
+    engineDurationMs: 800,
     mixKeys: 10_000,
   },
   /** For the test that the harness starts and writes valid results; its figures mean nothing. */

@@ -25,6 +25,11 @@ export function formatMs(value: number): string {
   return `${fixed(value, 1)} ms`;
 }
 
+/** CPU ms the Worker spent per 1,000 requests, or a dash where it was not measured. */
+export function formatCpu(load: { readonly workerCpuMsPer1k?: number | undefined }): string {
+  return load.workerCpuMsPer1k === undefined ? DASH : `${fixed(load.workerCpuMsPer1k, 0)} ms`;
+}
+
 /** A ratio: `0.92×`, or `0.0021×` when two decimals would round it to zero. */
 export function formatRatio(value: number): string {
   if (!Number.isFinite(value)) return DASH;
@@ -111,13 +116,25 @@ export function renderMarkdownSummary(results: BenchResults, options: { chartFil
   const c = r.l1Ceiling;
   section(
     `**1 · L1 ceiling** — \`${cell(c.path)}\`, ${formatInt(c.bodyBytes)} B body, ${formatInt(c.rounds)} rounds; ` +
-      `ours / bare = **${formatRatio(r.l1HitVsBareThroughputRatio)}**`,
+      `ours / bare = **${formatRatio(r.l1HitVsBareThroughputRatio)}**, ours / bare sending our headers = **${formatRatio(r.l1HitVsBareSameHeadersThroughputRatio)}**`,
     ...table(
-      ["Worker", "req/s", "p50", "p99"],
-      ["l", "r", "r", "r"],
+      ["Worker", "req/s", "p50", "p99", "Worker CPU / 1k req"],
+      ["l", "r", "r", "r", "r"],
       [
-        ["bare Hono", formatInt(c.bare.rps), formatMs(c.bare.p50Ms), formatMs(c.bare.p99Ms)],
-        ["ours (L1 hit)", formatInt(c.ours.rps), formatMs(c.ours.p50Ms), formatMs(c.ours.p99Ms)],
+        [
+          "bare Hono",
+          formatInt(c.bare.rps),
+          formatMs(c.bare.p50Ms),
+          formatMs(c.bare.p99Ms),
+          formatCpu(c.bare),
+        ],
+        [
+          "ours (L1 hit)",
+          formatInt(c.ours.rps),
+          formatMs(c.ours.p50Ms),
+          formatMs(c.ours.p99Ms),
+          formatCpu(c.ours),
+        ],
       ],
     ),
     ...loadWarnings("failed requests", [
@@ -133,6 +150,7 @@ export function renderMarkdownSummary(results: BenchResults, options: { chartFil
     formatInt(x.rps),
     formatMs(x.p99Ms),
     formatPer1k(x.redisCommandsPer1k),
+    formatCpu(x.load),
     formatStaleness(x),
   ];
   section(
@@ -140,8 +158,8 @@ export function renderMarkdownSummary(results: BenchResults, options: { chartFil
       `Redis commands vs naive **${formatRatio(pc.redisCommandsVsNaive)}**; ` +
       `staleness probed on \`${cell(pc.stalenessPath)}\` (peer TTL ${formatInt(pc.peerTtlSeconds)} s)`,
     ...table(
-      ["Worker", "req/s", "p99", "Redis cmds / 1k", "Staleness after update"],
-      ["l", "r", "r", "r", "r"],
+      ["Worker", "req/s", "p99", "Redis cmds / 1k", "Worker CPU / 1k req", "Staleness after update"],
+      ["l", "r", "r", "r", "r", "r"],
       [peerRow("naive Upstash GET", p.naive), peerRow("hono/cache", p.honoCache), peerRow("ours", p.ours)],
     ),
     ...loadWarnings("failed requests", [

@@ -17,6 +17,8 @@ export const loadSummarySchema = z.object({
   p99Ms: ms,
   non2xx: count,
   errors: count,
+  /** CPU the Worker's workerd process spent per 1,000 requests of the run (Linux /proc; absent elsewhere). */
+  workerCpuMsPer1k: z.number().nonnegative().optional(),
   /** Responses per HTTP status, when some were not 2xx. */
   statusCodes: z.record(z.string(), count).optional(),
   /** Responses per X-Cache value, when the run tallied them. */
@@ -70,11 +72,14 @@ export const benchResultsSchema = z.object({
 
   // 1. L1 ceiling
   l1HitVsBareThroughputRatio: ratio,
+  /** The same against a bare Worker that also sends our L1 hit's headers: the cost of the cache work alone. */
+  l1HitVsBareSameHeadersThroughputRatio: ratio,
   l1Ceiling: z.object({
     path: z.string(),
     bodyBytes: count,
     rounds: count,
     bare: loadSummarySchema,
+    bareSameHeaders: loadSummarySchema,
     ours: loadSummarySchema,
   }),
 
@@ -83,6 +88,8 @@ export const benchResultsSchema = z.object({
   peerComparison: z.object({
     throughputVsNaive: ratio,
     redisCommandsVsNaive: ratio,
+    /** Our Worker's CPU per request divided by the naive Worker's (where /proc tells). */
+    workerCpuVsNaive: ratio.optional(),
     stalenessPath: z.string(),
     /** What each peer's cache lifetime was for the probed path (the origin's s-maxage). */
     peerTtlSeconds: count,
@@ -104,6 +111,7 @@ export const benchResultsSchema = z.object({
     eventsSent: count,
     eventsPerSecond: z.number().nonnegative(),
     staleServed: count,
+    workerCpuMsPer1k: z.number().nonnegative().optional(),
   }),
 
   // 4. Propagation

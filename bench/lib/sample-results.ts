@@ -48,11 +48,13 @@ export const SAMPLE_RESULTS: BenchResults = {
 
   // 1. L1 ceiling
   l1HitVsBareThroughputRatio: 0.92,
+  l1HitVsBareSameHeadersThroughputRatio: 0.99,
   l1Ceiling: {
     path: "/v1/gpus/h100-sxm-80g",
     bodyBytes: 1234,
     rounds: 3,
     bare: load(5000, 9.1, 18.4),
+    bareSameHeaders: load(4650, 9.8, 21.0),
     ours: load(4600, 9.9, 21.2),
   },
 

@@ -19,13 +19,17 @@ export function checkTargets(results: Figures): TargetCheck[] {
     check(
       "L1 hit throughput vs bare Hono",
       "≥ 0.90",
-      results.l1HitVsBareThroughputRatio.toFixed(2),
+      `${results.l1HitVsBareThroughputRatio.toFixed(2)} (${results.l1HitVsBareSameHeadersThroughputRatio.toFixed(2)} vs bare sending our headers)`,
       results.l1HitVsBareThroughputRatio >= 0.9,
     ),
     check(
       "Throughput vs naive Upstash Worker",
       "≥ 5×",
-      `${results.peerComparison.throughputVsNaive.toFixed(1)}× (${int(peers.ours.rps)} vs ${int(peers.naive.rps)} req/s)`,
+      `${results.peerComparison.throughputVsNaive.toFixed(1)}× (${int(peers.ours.rps)} vs ${int(peers.naive.rps)} req/s${
+        results.peerComparison.workerCpuVsNaive === undefined
+          ? ""
+          : `; Worker CPU per request ${results.peerComparison.workerCpuVsNaive.toFixed(2)}× naive's`
+      })`,
       results.peerComparison.throughputVsNaive >= 5,
     ),
     check(

@@ -9,7 +9,7 @@ import { deliverEvents, originAdmin, type WebhookEvent } from "../../local/marke
 import { GPU_TYPE_PROFILES, REGION_PROFILES } from "../../origin/catalog";
 import { mulberry32 } from "../../origin/generate";
 import type { OriginServer } from "../../origin/server";
-import { runLoad } from "../lib/load";
+import { measuredLoad, runLoad } from "../lib/load";
 import type { BenchProfile } from "../lib/profile";
 import type { BenchResults } from "../lib/results";
 import { type BenchServices, WEBHOOK_SECRET } from "../lib/services";
@@ -151,7 +151,7 @@ export async function runMix(
     const before = (await services.workerBridge.usage()).commands;
     const stream = eventStream(services, profile.mixDeliveriesPerSecond);
     const started = performance.now();
-    const load = await runLoad({
+    const load = await measuredLoad(worker, {
       url: worker.url,
       plan: { kind: "zipf", paths, s: ZIPF_S, seed: SEED },
       connections: profile.connections,
@@ -183,6 +183,7 @@ export async function runMix(
         eventsSent: sent,
         eventsPerSecond: sent / elapsedSeconds,
         staleServed: tally.STALE ?? 0,
+        ...(load.workerCpuMsPer1k !== undefined ? { workerCpuMsPer1k: load.workerCpuMsPer1k } : {}),
       },
     };
   } finally {

@@ -6,7 +6,7 @@
  */
 import { deliverEvents, originAdmin } from "../../local/marketplace-events";
 import type { MiniflareWorker } from "../../local/miniflare-worker";
-import { runLoad } from "../lib/load";
+import { measuredLoad } from "../lib/load";
 import type { BenchProfile } from "../lib/profile";
 import type { BenchResults, LoadSummary, PeerResult } from "../lib/results";
 import { type BenchServices, WEBHOOK_SECRET } from "../lib/services";
@@ -74,7 +74,7 @@ export async function runPeers(
       // Background fills of the warm-up land before counting.
       await new Promise((resolve) => setTimeout(resolve, 300));
       const before = (await services.workerBridge.usage()).commands;
-      const load = await runLoad({
+      const load = await measuredLoad(worker, {
         url: worker.url,
         plan: { kind: "paths", paths },
         connections: profile.connections,
@@ -133,6 +133,9 @@ export async function runPeers(
           results.naive.redisCommandsPer1k > 0
             ? results.ours.redisCommandsPer1k / results.naive.redisCommandsPer1k
             : 0,
+        ...(results.ours.load.workerCpuMsPer1k !== undefined && results.naive.load.workerCpuMsPer1k
+          ? { workerCpuVsNaive: results.ours.load.workerCpuMsPer1k / results.naive.load.workerCpuMsPer1k }
+          : {}),
         stalenessPath: STALENESS_PATH,
         peerTtlSeconds: ttlSeconds,
       },

@@ -49,6 +49,7 @@ describe("npm run bench -- --smoke", () => {
   it("drove real load at every Worker, all answered 2xx", () => {
     for (const load of [
       results.l1Ceiling.bare,
+      results.l1Ceiling.bareSameHeaders,
       results.l1Ceiling.ours,
       results.peers.naive.load,
       results.peers.honoCache.load,
