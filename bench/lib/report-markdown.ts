@@ -129,6 +129,13 @@ export function renderMarkdownSummary(results: BenchResults, options: { chartFil
           formatCpu(c.bare),
         ],
         [
+          "bare Hono sending our headers",
+          formatInt(c.bareSameHeaders.rps),
+          formatMs(c.bareSameHeaders.p50Ms),
+          formatMs(c.bareSameHeaders.p99Ms),
+          formatCpu(c.bareSameHeaders),
+        ],
+        [
           "ours (L1 hit)",
           formatInt(c.ours.rps),
           formatMs(c.ours.p50Ms),
