@@ -4,6 +4,8 @@
  * cost with the engine-vs-bentocache ratios. No fonts, scripts, ids or clocks: the same input
  * always gives the same bytes.
  */
+
+import { escapeXml } from "../../local/cdn-fakes/xml";
 import {
   describeMachine,
   formatInt,
@@ -42,16 +44,6 @@ interface Box {
   y: number;
   w: number;
   h: number;
-}
-
-/** Escapes text for element content and attribute values. */
-export function escapeXml(text: string): string {
-  return text
-    .replace(/&/g, "&amp;")
-    .replace(/</g, "&lt;")
-    .replace(/>/g, "&gt;")
-    .replace(/"/g, "&quot;")
-    .replace(/'/g, "&apos;");
 }
 
 /** A finite, non-negative coordinate/size, rounded to 0.1 px. */

@@ -14,7 +14,6 @@ import { type OriginServer, startOriginServer } from "../../origin/server";
 import { type BridgeProcess, startBridgeProcess } from "./bridge-process";
 
 export const BENCH_TOKEN = "bench-token";
-export const BENCH_OPERATOR_TOKEN = "bench-operator-token";
 export const WEBHOOK_SECRET = DEFAULT_WEBHOOK_SECRET;
 /** The freshness interval our Worker runs with (the product default). */
 export const L1_SYNC_INTERVAL_MS = 500;
@@ -85,7 +84,6 @@ export async function startBenchServices(options: {
             bindings: {
               ...redisBindings,
               ORIGIN_URL: origin.url,
-              OPERATOR_TOKEN: BENCH_OPERATOR_TOKEN,
               L1_SYNC_INTERVAL_MS: String(L1_SYNC_INTERVAL_MS),
             },
           }),
@@ -103,18 +101,4 @@ export async function startBenchServices(options: {
     await stop();
     throw error;
   }
-}
-
-/** The Worker's own counters (per isolate; Miniflare runs one). */
-export async function workerStats(worker: MiniflareWorker): Promise<{
-  hits: { l1: number; l2: number; origin: number };
-  staleServed: { revalidating: number; error: number };
-  redisCommands: number;
-  syncs: number;
-}> {
-  const response = await fetch(`${worker.url}/_cache/stats`, {
-    headers: { authorization: `Bearer ${BENCH_OPERATOR_TOKEN}` },
-  });
-  if (!response.ok) throw new Error(`/_cache/stats answered ${response.status}`);
-  return (await response.json()) as never;
 }
