@@ -13,7 +13,9 @@ export default defineConfig({
         extends: true,
         test: {
           name: "node",
-          include: ["test/node/**/*.test.ts"],
+          include: ["test/**/*.test.ts"],
+          // Worker code runs in workerd (the project below), as it does when deployed.
+          exclude: ["test/workers/**"],
           environment: "node",
           // Test files build their own state (stores, bridges, key prefixes), so one worker can run several.
           isolate: false,

@@ -12,7 +12,7 @@ import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
 import { Redis as UpstashRedis } from "@upstash/redis";
 import { Redis as IoRedis } from "ioredis";
-import { startRedisServer, stopChild } from "../local/redis-server";
+import { startRedisServer, stopChild } from "../dev/local/redis-server";
 
 const { values } = parseArgs({
   options: {
@@ -49,7 +49,7 @@ async function timed(concurrency: number, get: (key: string) => Promise<unknown>
 async function startBridgeProcess(redisUrl: string) {
   const child = spawn(
     process.execPath,
-    ["--import", "tsx", "bridge/cli.ts", "--port", "0", "--redis-url", redisUrl, "--token", "bench"],
+    ["--import", "tsx", "dev/bridge/cli.ts", "--port", "0", "--redis-url", redisUrl, "--token", "bench"],
     { cwd: fileURLToPath(new URL("..", import.meta.url)), stdio: ["ignore", "pipe", "inherit"] },
   );
   const url = await new Promise<string>((resolve, reject) => {

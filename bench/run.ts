@@ -12,7 +12,7 @@ import { arch, cpus, platform, totalmem } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
-import { findRedisServer } from "../local/redis-server";
+import { findRedisServer } from "../dev/local/redis-server";
 import { measureLambdaBundle, measureWorkerBundle } from "../scripts/bundle-sizes";
 import { type BenchProfile, PROFILES } from "./lib/profile";
 import { renderMarkdownSummary } from "./lib/report-markdown";

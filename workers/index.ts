@@ -4,10 +4,10 @@
  * isolate's lifetime: L1, the invalidation-log cursor and the counters with them.
  */
 import { Redis } from "@upstash/redis/cloudflare";
-import { type Clock, systemClock } from "../core/cache/clock";
 import { createRedisL2Store } from "../core/cache/l2-store";
 import { TieredCache } from "../core/cache/tiered-cache";
 import { createKeyspace } from "../core/keys";
+import { type Clock, systemClock } from "../core/time/clock";
 import { createEdgeApp, type EdgeServices } from "./app";
 import { parseWorkerConfig } from "./config";
 

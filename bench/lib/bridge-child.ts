@@ -1,5 +1,5 @@
 /** The bridge process of bench/lib/bridge-process.ts: starts on {kind:"start"}, answers usage, stops. */
-import { type RunningBridge, startBridgeServer } from "../../bridge/server";
+import { type RunningBridge, startBridgeServer } from "../../dev/bridge/server";
 
 let bridge: RunningBridge | undefined;
 

@@ -5,7 +5,7 @@
  */
 import { type ChildProcess, fork } from "node:child_process";
 import { fileURLToPath } from "node:url";
-import type { BridgeUsage } from "../../bridge/app";
+import type { BridgeUsage } from "../../dev/bridge/app";
 
 export interface BridgeProcess {
   readonly url: string;

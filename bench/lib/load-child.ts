@@ -4,7 +4,7 @@
  * so building them costs the generator's CPU, not the orchestrator's.
  */
 import autocannon from "autocannon";
-import { marketplaceEvent, signedDelivery } from "../../local/marketplace-events";
+import { marketplaceEvent, signedDelivery } from "../../dev/local/marketplace-events";
 import type { LoadOptions, LoadPlan } from "./load";
 import type { LoadSummary } from "./results";
 import { zipfSampler } from "./zipf";

@@ -4,7 +4,7 @@
  */
 import { fork } from "node:child_process";
 import { fileURLToPath } from "node:url";
-import type { MiniflareWorker } from "../../local/miniflare-worker";
+import type { MiniflareWorker } from "../../dev/local/miniflare-worker";
 import { processCpuMs } from "./process-cpu";
 import type { LoadSummary } from "./results";
 

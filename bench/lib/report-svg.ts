@@ -5,7 +5,7 @@
  * always gives the same bytes.
  */
 
-import { escapeXml } from "../../local/cdn-fakes/xml";
+import { escapeXml } from "../../dev/fakes/xml";
 import {
   describeMachine,
   formatInt,

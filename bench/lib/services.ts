@@ -6,11 +6,11 @@
  * workerd through Miniflare (no dev-server proxy in front of them).
  */
 import { Redis as IoRedis } from "ioredis";
-import { type EventPipeline, startEventPipeline } from "../../local/event-pipeline";
-import { type MiniflareWorker, startMiniflareWorker } from "../../local/miniflare-worker";
-import { type RedisServerChild, startRedisServer } from "../../local/redis-server";
-import { DEFAULT_WEBHOOK_SECRET } from "../../local/stack";
-import { type OriginServer, startOriginServer } from "../../origin/server";
+import { type EventPipeline, startEventPipeline } from "../../dev/local/event-pipeline";
+import { type MiniflareWorker, startMiniflareWorker } from "../../dev/local/miniflare-worker";
+import { type RedisServerChild, startRedisServer } from "../../dev/local/redis-server";
+import { DEFAULT_WEBHOOK_SECRET } from "../../dev/local/stack";
+import { type OriginServer, startOriginServer } from "../../dev/origin/server";
 import { type BridgeProcess, startBridgeProcess } from "./bridge-process";
 
 export const BENCH_TOKEN = "bench-token";

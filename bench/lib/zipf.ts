@@ -2,7 +2,7 @@
  * A seeded Zipf sampler: rank r (1-based) is drawn with probability ∝ r^-s. The same seed
  * gives the same request stream on every machine, so runs differ by the machine only.
  */
-import { mulberry32 } from "../../origin/generate";
+import { mulberry32 } from "../../dev/origin/generate";
 
 export function zipfSampler(keys: number, s: number, seed: number): () => number {
   if (!Number.isInteger(keys) || keys < 1) throw new RangeError("zipf: keys must be a positive integer");

@@ -2,7 +2,7 @@
  * 1. L1 ceiling: our Worker answering from L1 against a bare Hono Worker returning the
  * same bytes in the same runtime, rounds alternated so machine noise falls on both.
  */
-import type { MiniflareWorker } from "../../local/miniflare-worker";
+import type { MiniflareWorker } from "../../dev/local/miniflare-worker";
 import { measuredLoad } from "../lib/load";
 import type { BenchProfile } from "../lib/profile";
 import type { BenchResults, LoadSummary } from "../lib/results";

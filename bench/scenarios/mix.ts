@@ -5,10 +5,10 @@
  * commands from the bridge the Worker reads through.
  */
 import { GPU_STATUSES } from "../../core/domain";
-import { deliverEvents, originAdmin, type WebhookEvent } from "../../local/marketplace-events";
-import { GPU_TYPE_PROFILES, REGION_PROFILES } from "../../origin/catalog";
-import { mulberry32 } from "../../origin/generate";
-import type { OriginServer } from "../../origin/server";
+import { deliverEvents, originAdmin, type WebhookEvent } from "../../dev/local/marketplace-events";
+import { GPU_TYPE_PROFILES, REGION_PROFILES } from "../../dev/origin/catalog";
+import { mulberry32 } from "../../dev/origin/generate";
+import type { OriginServer } from "../../dev/origin/server";
 import { measuredLoad, runLoad } from "../lib/load";
 import type { BenchProfile } from "../lib/profile";
 import type { BenchResults } from "../lib/results";

@@ -4,8 +4,8 @@
  * Throughput and Redis cost under load on a hot key set, then how long each keeps
  * serving the old body after one update at the origin and its webhook.
  */
-import { deliverEvents, originAdmin } from "../../local/marketplace-events";
-import type { MiniflareWorker } from "../../local/miniflare-worker";
+import { deliverEvents, originAdmin } from "../../dev/local/marketplace-events";
+import type { MiniflareWorker } from "../../dev/local/miniflare-worker";
 import { measuredLoad } from "../lib/load";
 import type { BenchProfile } from "../lib/profile";
 import type { BenchResults, LoadSummary, PeerResult } from "../lib/results";

@@ -9,9 +9,9 @@
 import { createKeyspace } from "../../core/keys";
 import { EDGE_PATHS } from "../../core/purge-paths";
 import { tags } from "../../core/tags";
-import { deliverEvents, originAdmin } from "../../local/marketplace-events";
-import type { MiniflareWorker } from "../../local/miniflare-worker";
-import { mulberry32 } from "../../origin/generate";
+import { deliverEvents, originAdmin } from "../../dev/local/marketplace-events";
+import type { MiniflareWorker } from "../../dev/local/miniflare-worker";
+import { mulberry32 } from "../../dev/origin/generate";
 import type { BenchProfile } from "../lib/profile";
 import type { BenchResults, Percentiles } from "../lib/results";
 import { type BenchServices, L1_SYNC_INTERVAL_MS, WEBHOOK_SECRET } from "../lib/services";

@@ -1,4 +1,4 @@
-import type { Clock } from "./clock";
+import type { Clock } from "../time/clock";
 
 export type CircuitState = "closed" | "open" | "half-open";
 

@@ -10,8 +10,8 @@
  */
 import { LRUCache } from "lru-cache";
 import type { DataClassName, DataClassPolicies } from "../data-classes";
+import { type Clock, systemTimers, TimeoutError, type Timers, withTimeout } from "../time/clock";
 import { CircuitBreaker, type CircuitState } from "./circuit-breaker";
-import { type Clock, systemTimers, TimeoutError, type Timers, withTimeout } from "./clock";
 import type { L2Store } from "./l2-store";
 
 /** What one route asks of the cache. */

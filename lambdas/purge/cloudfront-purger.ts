@@ -29,7 +29,6 @@ import {
   CreateInvalidationCommand,
   GetInvalidationCommand,
 } from "@aws-sdk/client-cloudfront";
-import { type Clock, systemClock, systemTimers, type Timers } from "../../core/cache/clock";
 import {
   cloudFrontPathsForTags,
   coversPath,
@@ -37,6 +36,7 @@ import {
   isWildcardPath,
   normaliseInvalidationPaths,
 } from "../../core/purge-paths";
+import { type Clock, systemClock, systemTimers, type Timers } from "../../core/time/clock";
 import {
   chunk,
   errorMessage,

@@ -15,7 +15,7 @@
  * | variable              | meaning                                                               |
  * |-----------------------|-----------------------------------------------------------------------|
  * | PURGE_RETRY_QUEUE_URL | the retry queue; unset: no queue (failed purges stay unsettled)        |
- * | SQS_ENDPOINT          | optional; `http://127.0.0.1:PORT` for the local fake (local/sqs-fake.ts) |
+ * | SQS_ENDPOINT          | optional; `http://127.0.0.1:PORT` for the local fake (dev/fakes/sqs-fake.ts) |
  * | AWS_REGION            | set by Lambda; otherwise taken from the queue URL (us-east-1 locally)  |
  */
 import { SendMessageBatchCommand, SQSClient } from "@aws-sdk/client-sqs";

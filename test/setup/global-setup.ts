@@ -5,9 +5,9 @@
  * through `inject()` (Node) and Miniflare bindings (workerd).
  */
 import type { TestProject } from "vitest/node";
-import { type RunningBridge, startBridgeServer } from "../../bridge/server";
-import { findRedisServer, type RedisServerChild, startRedisServer } from "../../local/redis-server";
-import { startOriginServer } from "../../origin/server";
+import { type RunningBridge, startBridgeServer } from "../../dev/bridge/server";
+import { findRedisServer, type RedisServerChild, startRedisServer } from "../../dev/local/redis-server";
+import { startOriginServer } from "../../dev/origin/server";
 import { TEST_BRIDGE_TOKEN } from "../support/constants";
 
 export default async function setup(project: TestProject) {

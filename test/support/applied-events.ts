@@ -2,9 +2,9 @@
 import { randomUUID } from "node:crypto";
 import type { MarketplaceEvent } from "../../core/events";
 import { createKeyspace } from "../../core/keys";
+import { MarketplaceStore } from "../../dev/origin/store";
 import type { ApplyResult } from "../../lambdas/events/apply";
 import { planEvent } from "../../lambdas/events/effects";
-import { MarketplaceStore } from "../../origin/store";
 
 /** `count` applied booking.created events that still owe their purges. */
 export function appliedBookings(count: number, prefix = "applied"): ApplyResult[] {

@@ -1,5 +1,5 @@
 /**
- * A clock tests move by hand (it satisfies core/cache/clock.ts `Clock`), so freshness,
+ * A clock tests move by hand (it satisfies core/time/clock.ts `Clock`), so freshness,
  * TTL and circuit-breaker logic is tested without sleeping.
  */
 export class ManualClock {

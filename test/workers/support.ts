@@ -6,11 +6,11 @@
 import { createExecutionContext, waitOnExecutionContext } from "cloudflare:test";
 import { env, exports } from "cloudflare:workers";
 import { Redis } from "@upstash/redis/cloudflare";
-import type { Clock } from "../../core/cache/clock";
 import type { TieredCache } from "../../core/cache/tiered-cache";
 import { encodeLogFields } from "../../core/invalidation-log";
 import { createKeyspace, type Keyspace } from "../../core/keys";
 import { encodeL2Record, type L2Record } from "../../core/read-model";
+import type { Clock } from "../../core/time/clock";
 import { createEdgeApp, type EdgeServices } from "../../workers/app";
 import { buildServices } from "../../workers/index";
 

@@ -1,0 +1,114 @@
+/**
+ * The event side of the local system: the CDN purge fakes, the SQS fake with the
+ * purge-retry queue and its DLQ, the event app purging through the real SDKs against
+ * them, and a poller running the retry handler as the SQS event source would.
+ * `npm start` (dev/local/stack.ts) and the benchmarks start the same thing.
+ */
+import { parseEventsConfig } from "../../lambdas/events/config";
+import { createPurgers } from "../../lambdas/purge/config";
+import { createRetryHandler } from "../../lambdas/retry/handler";
+import { retryQueueSettings } from "../../lambdas/retry/retry-queue";
+import { type CloudFrontFake, type CloudflareFake, startCloudFrontFake, startCloudflareFake } from "../fakes";
+import { type SqsFake, type SqsFakeQueueOptions, startSqsFake } from "../fakes/sqs-fake";
+import { startEventsServer } from "./events-server";
+import { createRetryPoller } from "./retry-poller";
+
+const LOCAL_CLOUDFLARE_TOKEN = "local-cloudflare-token";
+const LOCAL_CLOUDFLARE_ZONE = "local-zone";
+const LOCAL_CLOUDFRONT_DISTRIBUTION = "ELOCALDISTRIBUTION";
+export const RETRY_QUEUE = "purge-retry";
+const RETRY_DLQ = "purge-retry-dlq";
+/** As the deployed queue's redrive policy: the sixth receive moves a purge to the DLQ. */
+const RETRY_MAX_RECEIVE_COUNT = 5;
+/** The purge-retry queue and its DLQ. */
+export const RETRY_QUEUES = [
+  {
+    name: RETRY_QUEUE,
+    redrivePolicy: { deadLetterQueue: RETRY_DLQ, maxReceiveCount: RETRY_MAX_RECEIVE_COUNT },
+  },
+  { name: RETRY_DLQ },
+] as const satisfies readonly SqsFakeQueueOptions[];
+
+type Logger = Pick<Console, "info" | "warn" | "error">;
+
+export interface EventPipelineOptions {
+  /** The REST API the event app writes through (a bridge URL) and its token. */
+  readonly redisRestUrl: string;
+  readonly token: string;
+  readonly webhookSecret: string;
+  /** 0 or unset: a free port. */
+  readonly port?: number;
+  /**
+   * `queued` (as deployed, the default): CloudFront paths go through the retry queue and are
+   * merged per batch. `inline`: no queue, so CloudFront purges leave from the request path.
+   */
+  readonly cloudfront?: "queued" | "inline";
+  readonly logger?: Logger;
+}
+
+export interface EventPipeline {
+  /** The webhook URL of the event app. */
+  readonly url: string;
+  readonly cloudflareFake: CloudflareFake;
+  readonly cloudfrontFake: CloudFrontFake;
+  /** Absent with `cloudfront: "inline"`. */
+  readonly sqsFake: SqsFake | undefined;
+  stop(): Promise<void>;
+}
+
+export async function startEventPipeline(options: EventPipelineOptions): Promise<EventPipeline> {
+  const logger = options.logger ?? { info: () => {}, warn: console.warn, error: console.error };
+  const stops: Array<() => Promise<void>> = [];
+  const stop = async () => {
+    for (const step of stops.splice(0).reverse()) await step().catch(() => {});
+  };
+  try {
+    // Local stand-ins for the CDN purge APIs: the event app purges through the real SDKs against them.
+    const cloudflareFake = await startCloudflareFake({ apiToken: LOCAL_CLOUDFLARE_TOKEN });
+    stops.push(() => cloudflareFake.close());
+    const cloudfrontFake = await startCloudFrontFake({});
+    stops.push(() => cloudfrontFake.close());
+    const sqsFake =
+      options.cloudfront === "inline" ? undefined : await startSqsFake({ queues: RETRY_QUEUES });
+    if (sqsFake) stops.push(() => sqsFake.close());
+    const purgeEnv = {
+      CLOUDFLARE_API_TOKEN: LOCAL_CLOUDFLARE_TOKEN,
+      CLOUDFLARE_ZONE_ID: LOCAL_CLOUDFLARE_ZONE,
+      CLOUDFLARE_BASE_URL: `${cloudflareFake.url}/client/v4`,
+      CLOUDFRONT_DISTRIBUTION_ID: LOCAL_CLOUDFRONT_DISTRIBUTION,
+      CLOUDFRONT_ENDPOINT: cloudfrontFake.url,
+      ...(sqsFake ? { PURGE_RETRY_QUEUE_URL: sqsFake.queueUrl(RETRY_QUEUE), SQS_ENDPOINT: sqsFake.url } : {}),
+    };
+
+    const events = await startEventsServer(
+      parseEventsConfig({
+        UPSTASH_REDIS_REST_URL: options.redisRestUrl,
+        UPSTASH_REDIS_REST_TOKEN: options.token,
+        WEBHOOK_SECRETS: options.webhookSecret,
+      }),
+      { port: options.port ?? 0, logger, purgeEnv },
+    );
+    stops.push(() => events.close());
+
+    // The retry Lambda's stand-in: the same handler, fed by a poller as the SQS event source would.
+    const retryQueue = retryQueueSettings(purgeEnv);
+    if (retryQueue) {
+      const poller = createRetryPoller({
+        sqs: retryQueue.client,
+        queueUrl: retryQueue.queueUrl,
+        handler: createRetryHandler({
+          purgers: createPurgers(purgeEnv, { logger }),
+          sqs: retryQueue.client,
+          queueUrl: retryQueue.queueUrl,
+          logger,
+        }),
+        logger,
+      });
+      stops.push(() => poller.stop());
+    }
+    return { url: events.url, cloudflareFake, cloudfrontFake, sqsFake, stop };
+  } catch (error) {
+    await stop();
+    throw error;
+  }
+}

@@ -1,0 +1,148 @@
+/**
+ * What the booking system does on a change, for local use: change the sample origin
+ * through its admin API, build the matching events (with the market stats the change
+ * produced), and deliver them signed the Standard Webhooks way. `npm run event` and the
+ * benchmarks share it, so both send exactly what the event contract says.
+ */
+import { randomUUID } from "node:crypto";
+import { Webhook } from "standardwebhooks";
+import type { Booking, Gpu, MarketStats, Price, Provider } from "../../core/domain";
+
+export interface WebhookEvent {
+  readonly id: string;
+  readonly type: string;
+  readonly occurredAt: string;
+  readonly version: number;
+  readonly data: unknown;
+}
+
+export class OriginAdminError extends Error {
+  override readonly name = "OriginAdminError";
+}
+
+export function marketplaceEvent(type: string, version: number, data: unknown): WebhookEvent {
+  return { id: `evt-${randomUUID()}`, type, occurredAt: new Date().toISOString(), version, data };
+}
+
+function statsEvents(stats: readonly MarketStats[]): WebhookEvent[] {
+  return stats.map((item) => marketplaceEvent("market.stats_updated", item.version, { stats: item }));
+}
+
+/** Changes the sample origin the way the booking system would, and returns the events that announce it. */
+export function originAdmin(originUrl: string) {
+  const base = originUrl.replace(/\/+$/, "");
+  async function admin<T>(method: string, path: string, body?: unknown): Promise<T> {
+    const response = await fetch(`${base}${path}`, {
+      method,
+      headers: { "content-type": "application/json" },
+      ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+    });
+    const text = await response.text();
+    if (!response.ok)
+      throw new OriginAdminError(`origin ${method} ${path} answered ${response.status}: ${text}`);
+    return JSON.parse(text) as T;
+  }
+
+  return {
+    async bookGpu(gpuId: string, userId = "user-cli"): Promise<{ booking: Booking; events: WebhookEvent[] }> {
+      const result = await admin<{ booking: Booking; gpu: Gpu; marketStats: MarketStats[] }>(
+        "POST",
+        "/_admin/bookings",
+        { gpuId, userId },
+      );
+      return {
+        booking: result.booking,
+        events: [
+          marketplaceEvent("booking.created", result.gpu.version, {
+            booking: result.booking,
+            gpu: result.gpu,
+          }),
+          ...statsEvents(result.marketStats),
+        ],
+      };
+    },
+
+    async cancelBooking(bookingId: string): Promise<WebhookEvent[]> {
+      const result = await admin<{ booking: Booking; gpu: Gpu; marketStats: MarketStats[] }>(
+        "POST",
+        `/_admin/bookings/${encodeURIComponent(bookingId)}/cancel`,
+      );
+      return [
+        marketplaceEvent("booking.cancelled", result.gpu.version, {
+          booking: result.booking,
+          gpu: result.gpu,
+        }),
+        ...statsEvents(result.marketStats),
+      ];
+    },
+
+    async setGpuStatus(gpuId: string, status: string): Promise<WebhookEvent[]> {
+      const result = await admin<{ gpu: Gpu; marketStats: MarketStats[] }>(
+        "POST",
+        `/_admin/gpus/${encodeURIComponent(gpuId)}/status`,
+        { status },
+      );
+      return [
+        marketplaceEvent("gpu.status_changed", result.gpu.version, { gpu: result.gpu }),
+        ...statsEvents(result.marketStats),
+      ];
+    },
+
+    async setPrice(gpuType: string, region: string, pricePerHour: number): Promise<WebhookEvent[]> {
+      const result = await admin<{ price: Price; gpus: Gpu[]; marketStats: MarketStats[] }>(
+        "POST",
+        "/_admin/pricing",
+        { gpuType, region, pricePerHour },
+      );
+      return [
+        marketplaceEvent("pricing.updated", result.price.version, { price: result.price, gpus: result.gpus }),
+        ...statsEvents(result.marketStats),
+      ];
+    },
+
+    async setProviderStatus(providerId: string, status: string): Promise<WebhookEvent[]> {
+      const result = await admin<{ provider: Provider; gpus: Gpu[]; marketStats: MarketStats[] }>(
+        "POST",
+        `/_admin/providers/${encodeURIComponent(providerId)}/status`,
+        { status },
+      );
+      return [
+        marketplaceEvent("provider.status_changed", result.provider.version, {
+          provider: result.provider,
+          gpus: result.gpus,
+        }),
+        ...statsEvents(result.marketStats),
+      ];
+    },
+  };
+}
+
+/** The request a signed webhook delivery of `events` makes (one event alone, or a batch). */
+export function signedDelivery(
+  secret: string,
+  events: readonly WebhookEvent[],
+  now = new Date(),
+): { headers: Record<string, string>; body: string } {
+  const body = JSON.stringify(events.length === 1 ? events[0] : { events });
+  const id = `msg_${randomUUID()}`;
+  return {
+    body,
+    headers: {
+      "content-type": "application/json",
+      "webhook-id": id,
+      "webhook-timestamp": String(Math.floor(now.getTime() / 1000)),
+      "webhook-signature": new Webhook(secret).sign(id, now, body),
+    },
+  };
+}
+
+/** Delivers `events` to the event app; resolves with its status and body. */
+export async function deliverEvents(
+  eventsUrl: string,
+  secret: string,
+  events: readonly WebhookEvent[],
+): Promise<{ status: number; body: string }> {
+  const { headers, body } = signedDelivery(secret, events);
+  const response = await fetch(eventsUrl, { method: "POST", headers, body });
+  return { status: response.status, body: await response.text() };
+}

@@ -1,5 +1,0 @@
-/** Local stand-ins for the CDN purge APIs (DESIGN "Local stack"): they record what would have been purged. */
-
-export { type ServedApp, serveApp } from "../serve-app";
-export * from "./cloudflare-fake";
-export * from "./cloudfront-fake";

@@ -1,0 +1,109 @@
+/**
+ * `npm run bench` end to end on the smoke profile (tiny loads, figures meaningless): the
+ * harness starts every service itself, runs all seven scenarios with load from a separate
+ * process, stops everything, and writes results that match their schema, a Markdown summary
+ * and a chart. A real redis-server is required, as for the benchmark itself.
+ */
+import { execFile } from "node:child_process";
+import { mkdtemp, readFile, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { promisify } from "node:util";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { PROFILES } from "../../bench/lib/profile";
+import { type BenchResults, benchResultsSchema } from "../../bench/lib/results";
+
+const projectRoot = fileURLToPath(new URL("../..", import.meta.url));
+const smoke = PROFILES.smoke;
+let out: string;
+let results: BenchResults;
+let markdown: string;
+let chart: string;
+
+beforeAll(async () => {
+  out = await mkdtemp(join(tmpdir(), "bench-smoke-"));
+  await promisify(execFile)(process.execPath, ["--import", "tsx", "bench/run.ts", "--smoke", "--out", out], {
+    cwd: projectRoot,
+    timeout: 150_000,
+    env: { ...process.env, FORCE_COLOR: "0" },
+  });
+  results = benchResultsSchema.parse(JSON.parse(await readFile(join(out, "latest.json"), "utf8")));
+  markdown = await readFile(join(out, "latest.md"), "utf8");
+  chart = await readFile(join(out, "latest.svg"), "utf8");
+}, 180_000);
+
+afterAll(async () => {
+  await rm(out, { recursive: true, force: true });
+});
+
+describe("npm run bench -- --smoke", () => {
+  it("records the run: profile, command, machine and time", () => {
+    expect(results.profile).toBe("smoke");
+    expect(results.command).toBe("npm run bench -- --smoke");
+    expect(results.machine.cpus).toBeGreaterThan(0);
+    expect(results.machine.redisServer).toMatch(/^\d+\.\d+/);
+    expect(Date.parse(results.finishedAt)).toBeGreaterThan(Date.parse(results.startedAt));
+  });
+
+  it("drove real load at every Worker, all answered 2xx", () => {
+    for (const load of [
+      results.l1Ceiling.bare,
+      results.l1Ceiling.bareSameHeaders,
+      results.l1Ceiling.ours,
+      results.peers.naive.load,
+      results.peers.honoCache.load,
+      results.peers.ours.load,
+    ]) {
+      expect(load.requests).toBeGreaterThan(0);
+      expect(load.non2xx).toBe(0);
+      expect(load.errors).toBe(0);
+    }
+    expect(results.mix.requests).toBeGreaterThan(0);
+    expect(results.mix.non2xx).toBe(0);
+    expect(results.mix.keys).toBe(smoke.mixKeys);
+  });
+
+  it("counted Redis at the bridge: one command per naive request, almost none for ours and hono/cache", () => {
+    expect(results.peers.naive.redisCommandsPer1k).toBeGreaterThanOrEqual(1000);
+    expect(results.peers.honoCache.redisCommandsPer1k).toBe(0);
+    expect(results.peers.ours.redisCommandsPer1k).toBeLessThan(results.peers.naive.redisCommandsPer1k);
+  });
+
+  it("saw the update at every peer: ours within the freshness bound, the TTL caches only after their TTL", () => {
+    const bound = results.settings.l1SyncIntervalMs + 100;
+    expect(results.peers.ours.stalenessCapped).toBe(false);
+    expect(results.peers.ours.stalenessMs).toBeLessThanOrEqual(bound);
+    for (const peer of [results.peers.naive, results.peers.honoCache]) {
+      expect(peer.stalenessCapped).toBe(false);
+      expect(peer.stalenessMs).toBeGreaterThan(bound);
+    }
+  });
+
+  it("timed every propagation stage of every event", () => {
+    for (const stage of Object.values(results.propagationMs)) {
+      expect(stage.count).toBe(smoke.propagationEvents);
+      expect(stage.p50).toBeLessThanOrEqual(stage.p99);
+      expect(stage.p99).toBeLessThanOrEqual(stage.max);
+    }
+  });
+
+  it("pushed the events through and counted round trips, measured both engines and the bundles", () => {
+    expect(results.events.single.events).toBe(smoke.singleEvents);
+    expect(results.redisRoundTripsPerEvent).toBeGreaterThan(0);
+    expect(results.engineVsBentocache.ours.l1HitOpsPerSec).toBeGreaterThan(0);
+    expect(results.engineVsBentocache.bentocache.l2HitOpsPerSec).toBeGreaterThan(0);
+    expect(results.bundle.workerBytes).toBeGreaterThan(results.bundle.workerGzipBytes);
+    expect(results.bundle.lambdaBytes).toBeGreaterThan(0);
+    expect(results.l1BytesPer1kEntries).toBeGreaterThan(0);
+    expect(results.targets.length).toBeGreaterThan(10);
+  });
+
+  it("wrote a Markdown summary with every target and a chart it links to", () => {
+    for (const target of results.targets) expect(markdown).toContain(target.name);
+    expect(markdown).toContain("](latest.svg)");
+    expect(chart.startsWith("<svg")).toBe(true);
+    expect(chart).toContain("</svg>");
+    expect(chart).not.toMatch(/NaN|undefined|Infinity/);
+  });
+});

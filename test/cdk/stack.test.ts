@@ -1,0 +1,270 @@
+/**
+ * The CDK stack: one synth (beforeAll), targeted assertions that fail on real mistakes
+ * (no whole-template snapshot), and the cdk-nag AWS Solutions checks.
+ */
+import { App } from "aws-cdk-lib";
+import { Match, Template } from "aws-cdk-lib/assertions";
+import { AwsSolutionsChecks } from "cdk-nag";
+import { beforeAll, describe, expect, it } from "vitest";
+import { EdgeCacheConfigError, parseEdgeCacheConfig } from "../../cdk/lib/config";
+import { EdgeCacheStack } from "../../cdk/lib/edge-cache-stack";
+
+const CONTEXT = {
+  originDomain: "api.example.com",
+  upstashRedisRestUrl: "https://eu1-test.upstash.io",
+  keyPrefix: "gpu",
+  cloudflareZoneId: "0123456789abcdef0123456789abcdef",
+  retryMaxReceiveCount: "7",
+  reservedConcurrency: 25,
+  alarmEmail: "oncall@example.com",
+};
+
+type Resources = Record<string, { Properties: Record<string, unknown> }>;
+
+let stack: EdgeCacheStack;
+let template: Template;
+let functions: Resources;
+
+/** The logical id of the Lambda whose description starts with `prefix`. */
+function functionId(prefix: string): string {
+  const found = Object.entries(functions).find(([, fn]) =>
+    String(fn.Properties.Description).startsWith(prefix),
+  );
+  if (!found) throw new Error(`no function described as ${prefix}`);
+  return found[0];
+}
+
+beforeAll(() => {
+  const app = new App({ context: CONTEXT });
+  stack = new EdgeCacheStack(app, "Test", {
+    config: parseEdgeCacheConfig((key) => app.node.tryGetContext(key)),
+  });
+  template = Template.fromStack(stack);
+  functions = template.findResources("AWS::Lambda::Function") as Resources;
+}, 60_000);
+
+describe("CDK context", () => {
+  it("parses strings from -c and applies defaults", () => {
+    const config = parseEdgeCacheConfig(
+      (key) => ({ originDomain: "api.example.com", upstashRedisRestUrl: "https://x.upstash.io" })[key],
+    );
+    expect(config).toEqual({
+      originDomain: "api.example.com",
+      upstashRedisRestUrl: "https://x.upstash.io",
+      keyPrefix: "ec",
+      retryMaxReceiveCount: 5,
+    });
+  });
+
+  it("fails once, naming every bad or missing value", () => {
+    const bad: Record<string, unknown> = {
+      originDomain: "https://api.example.com/",
+      retryMaxReceiveCount: "0",
+      reservedConcurrency: "many",
+      distributionId: "E123456789AB",
+      alarmEmail: "nobody",
+    };
+    let error: unknown;
+    try {
+      parseEdgeCacheConfig((key) => bad[key]);
+    } catch (caught) {
+      error = caught;
+    }
+    expect(error).toBeInstanceOf(EdgeCacheConfigError);
+    const message = String((error as Error).message);
+    for (const key of [
+      "originDomain",
+      "upstashRedisRestUrl: missing",
+      "retryMaxReceiveCount",
+      "reservedConcurrency",
+      "distributionDomainName: missing",
+      "alarmEmail",
+    ])
+      expect(message).toContain(key);
+  });
+});
+
+describe("EdgeCacheStack", () => {
+  it("runs both Lambdas on Node 24, arm64, as bundled ESM", () => {
+    expect(Object.keys(functions)).toHaveLength(2);
+    for (const fn of Object.values(functions)) {
+      expect(fn.Properties.Runtime).toBe("nodejs24.x");
+      expect(fn.Properties.Architectures).toEqual(["arm64"]);
+      expect(fn.Properties.Handler).toBe("index.handler");
+    }
+  });
+
+  it("exposes the webhook Lambda through a Function URL without IAM auth, with reserved concurrency", () => {
+    const webhook = functionId("Signed booking-system webhooks");
+    template.hasResourceProperties("AWS::Lambda::Url", {
+      AuthType: "NONE",
+      TargetFunctionArn: { "Fn::GetAtt": [webhook, "Arn"] },
+    });
+    expect(functions[webhook]?.Properties.ReservedConcurrentExecutions).toBe(25);
+  });
+
+  it("gives each Lambda a log group with a retention period", () => {
+    const groups = template.findResources("AWS::Logs::LogGroup") as Resources;
+    expect(Object.keys(groups)).toHaveLength(2);
+    for (const group of Object.values(groups)) expect(group.Properties.RetentionInDays).toBeGreaterThan(0);
+    for (const fn of Object.values(functions))
+      expect(fn.Properties.LoggingConfig).toMatchObject({ LogGroup: { Ref: expect.any(String) } });
+  });
+
+  it("redrives the retry queue to the DLQ after the configured receives, both TLS-only", () => {
+    const dlq = stack.getLogicalId(stack.retryQueue.deadLetterQueue.node.defaultChild as never);
+    template.hasResourceProperties("AWS::SQS::Queue", {
+      RedrivePolicy: { deadLetterTargetArn: { "Fn::GetAtt": [dlq, "Arn"] }, maxReceiveCount: 7 },
+    });
+    const policies = template.findResources("AWS::SQS::QueuePolicy") as Resources;
+    expect(Object.keys(policies)).toHaveLength(2);
+    for (const policy of Object.values(policies))
+      expect(JSON.stringify(policy.Properties)).toContain('"aws:SecureTransport":"false"');
+  });
+
+  it("feeds the retry Lambda with partial batch responses, batches of 100 and a batching window", () => {
+    template.hasResourceProperties("AWS::Lambda::EventSourceMapping", {
+      FunctionName: { Ref: functionId("Replays failed") },
+      FunctionResponseTypes: ["ReportBatchItemFailures"],
+      BatchSize: 100,
+      MaximumBatchingWindowInSeconds: 5,
+    });
+  });
+
+  it("allows CloudFront invalidation on this distribution's ARN only, never *", () => {
+    const distribution = stack.getLogicalId(stack.distribution.distribution.node.defaultChild as never);
+    const statements = Object.values(template.findResources("AWS::IAM::Policy") as Resources).flatMap(
+      (policy) =>
+        (policy.Properties.PolicyDocument as { Statement: Array<Record<string, unknown>> }).Statement,
+    );
+    const invalidation = statements.filter((statement) =>
+      JSON.stringify(statement.Action).includes("cloudfront:"),
+    );
+    expect(invalidation).toHaveLength(1);
+    expect(invalidation[0]?.Action).toEqual(["cloudfront:CreateInvalidation", "cloudfront:GetInvalidation"]);
+    const resource = JSON.stringify(invalidation[0]?.Resource);
+    expect(resource).not.toBe('"*"');
+    expect(resource).toContain(":distribution/");
+    expect(resource).toContain(`{"Ref":"${distribution}"}`);
+    // No statement anywhere grants every resource.
+    for (const statement of statements) expect(statement.Resource).not.toBe("*");
+  });
+
+  it("passes secret ARNs, never secret values, and grants read on exactly those secrets", () => {
+    const secretIds = Object.keys(template.findResources("AWS::SecretsManager::Secret"));
+    expect(secretIds).toHaveLength(3);
+    const webhook = functions[functionId("Signed booking-system webhooks")];
+    if (!webhook) throw new Error("no webhook function");
+    const env = (webhook.Properties.Environment as { Variables: Record<string, unknown> }).Variables;
+    for (const name of [
+      "WEBHOOK_SECRETS_SECRET_ARN",
+      "UPSTASH_REDIS_REST_TOKEN_SECRET_ARN",
+      "CLOUDFLARE_API_TOKEN_SECRET_ARN",
+    ])
+      expect(secretIds).toContainEqual((env[name] as { Ref: string }).Ref);
+    for (const name of ["WEBHOOK_SECRETS", "UPSTASH_REDIS_REST_TOKEN", "CLOUDFLARE_API_TOKEN"])
+      expect(env).not.toHaveProperty(name);
+    expect(env).toMatchObject({
+      UPSTASH_REDIS_REST_URL: "https://eu1-test.upstash.io",
+      KEY_PREFIX: "gpu",
+      CLOUDFLARE_ZONE_ID: "0123456789abcdef0123456789abcdef",
+      PURGE_RETRY_QUEUE_URL: { Ref: expect.any(String) },
+      CLOUDFRONT_DISTRIBUTION_ID: { Ref: expect.any(String) },
+    });
+    // Nothing resolved a secret into the template.
+    expect(JSON.stringify(template.toJSON())).not.toContain("{{resolve:secretsmanager");
+
+    const secretReads = Object.values(template.findResources("AWS::IAM::Policy") as Resources)
+      .flatMap(
+        (p) => (p.Properties.PolicyDocument as { Statement: Array<Record<string, unknown>> }).Statement,
+      )
+      .filter((s) => JSON.stringify(s.Action).includes("secretsmanager:GetSecretValue"));
+    expect(secretReads.length).toBeGreaterThan(0);
+    for (const statement of secretReads)
+      expect(secretIds).toContainEqual((statement.Resource as { Ref: string }).Ref);
+  });
+
+  it("puts a CloudFront distribution in front of the origin: HTTPS only, compressed, origin TTLs", () => {
+    template.hasResourceProperties("AWS::CloudFront::Distribution", {
+      DistributionConfig: Match.objectLike({
+        Origins: [
+          Match.objectLike({
+            DomainName: "api.example.com",
+            CustomOriginConfig: Match.objectLike({ OriginProtocolPolicy: "https-only" }),
+          }),
+        ],
+        DefaultCacheBehavior: Match.objectLike({ ViewerProtocolPolicy: "https-only", Compress: true }),
+      }),
+    });
+    template.hasResourceProperties("AWS::CloudFront::CachePolicy", {
+      CachePolicyConfig: Match.objectLike({ MinTTL: 0, DefaultTTL: 0 }),
+    });
+  });
+
+  it("alarms on DLQ messages, retry age, and errors and throttles of both Lambdas", () => {
+    const alarms = Object.values(template.findResources("AWS::CloudWatch::Alarm") as Resources).map(
+      (alarm) => alarm.Properties,
+    );
+    const dlq = stack.getLogicalId(stack.retryQueue.deadLetterQueue.node.defaultChild as never);
+    expect(
+      alarms.some(
+        (a) =>
+          a.MetricName === "ApproximateNumberOfMessagesVisible" &&
+          a.Threshold === 0 &&
+          a.ComparisonOperator === "GreaterThanThreshold" &&
+          JSON.stringify(a.Dimensions).includes(dlq),
+      ),
+    ).toBe(true);
+    expect(alarms.some((a) => a.MetricName === "ApproximateAgeOfOldestMessage")).toBe(true);
+    for (const id of Object.keys(functions))
+      for (const metric of ["Errors", "Throttles"])
+        expect(
+          alarms.some((a) => a.MetricName === metric && JSON.stringify(a.Dimensions).includes(id)),
+          `${metric} alarm for ${id}`,
+        ).toBe(true);
+    for (const alarm of alarms) expect(alarm.AlarmActions).toHaveLength(1);
+    template.hasResourceProperties("AWS::SNS::Subscription", {
+      Protocol: "email",
+      Endpoint: "oncall@example.com",
+    });
+  });
+
+  it("outputs the webhook URL, distribution and queue URLs", () => {
+    const outputs = Object.keys(template.findOutputs("*"));
+    for (const name of [
+      "WebhookUrl",
+      "DistributionId",
+      "DistributionDomainName",
+      "RetryQueueUrl",
+      "DeadLetterQueueUrl",
+    ])
+      expect(outputs).toContain(name);
+  });
+
+  it("passes cdk-nag's AWS Solutions checks (every exception acknowledged with a reason)", () => {
+    const report = new AwsSolutionsChecks(stack).validateScope(stack);
+    expect(report.violations.map((v) => `${v.ruleName} ${v.violatingResources[0]?.constructPath}`)).toEqual(
+      [],
+    );
+    expect(report.success).toBe(true);
+  });
+
+  it("imports an existing distribution and still scopes invalidation to its ARN", () => {
+    // No bundling for this second stack: the first synth already bundled both entries.
+    const app = new App({ context: { "aws:cdk:bundling-stacks": [] } });
+    const imported = new EdgeCacheStack(app, "Imported", {
+      config: {
+        ...parseEdgeCacheConfig((key) => CONTEXT[key as keyof typeof CONTEXT]),
+        distributionId: "E2ABCDEFGHIJKL",
+        distributionDomainName: "d111111abcdef8.cloudfront.net",
+      },
+    });
+    const t = Template.fromStack(imported);
+    t.resourceCountIs("AWS::CloudFront::Distribution", 0);
+    const statements = Object.values(t.findResources("AWS::IAM::Policy") as Resources).flatMap(
+      (p) => (p.Properties.PolicyDocument as { Statement: Array<Record<string, unknown>> }).Statement,
+    );
+    const invalidation = statements.find((s) => JSON.stringify(s.Action).includes("cloudfront:"));
+    expect(JSON.stringify(invalidation?.Resource)).toContain(":distribution/E2ABCDEFGHIJKL");
+  });
+});

@@ -1,0 +1,229 @@
+/**
+ * The event Lambda's purge hand-off with a retry queue, through the real purgers and
+ * the real SQS SDK against the fakes: a delivery's CloudFront purge is deferred to the
+ * queue as one message (CloudFront is not called in the request) and its events settled
+ * once it is queued; a purge that still fails is queued in the message format and its
+ * event settled; an event whose retry could not be queued stays unsettled, so the
+ * sender's re-delivery completes it.
+ */
+import { randomUUID } from "node:crypto";
+import type { SQSClient } from "@aws-sdk/client-sqs";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import type { MarketplaceEvent } from "../../../core/events";
+import { tagsForGpuChange } from "../../../core/tags";
+import {
+  type CloudFrontFake,
+  type CloudflareFake,
+  startCloudFrontFake,
+  startCloudflareFake,
+} from "../../../dev/fakes";
+import { type SqsFake, startSqsFake } from "../../../dev/fakes/sqs-fake";
+import {
+  createPurgeDispatcher,
+  DEFERRED_CLOUDFRONT_DELAY_SECONDS,
+  DEFERRED_CLOUDFRONT_REASON,
+} from "../../../lambdas/events/purge-dispatcher";
+import { combinedBatchKey } from "../../../lambdas/purge/cloudfront-purger";
+import { createPurgers } from "../../../lambdas/purge/config";
+import { decodeRetryMessage, type RetryMessage } from "../../../lambdas/retry/message";
+import { createRetryQueue, type RetryQueue } from "../../../lambdas/retry/retry-queue";
+import { bookings, RETRY_QUEUE, RETRY_QUEUES, recordingLogger, silent, sqsClient } from "../retry/helpers";
+
+let cloudflare: CloudflareFake;
+let cloudfront: CloudFrontFake;
+let sqsFake: SqsFake;
+let sqs: SQSClient;
+beforeAll(async () => {
+  cloudflare = await startCloudflareFake({ apiToken: "token", retryAfter: "0" });
+  cloudfront = await startCloudFrontFake({});
+  sqsFake = await startSqsFake({ queues: RETRY_QUEUES });
+  sqs = sqsClient(sqsFake);
+});
+afterAll(async () => {
+  sqs.destroy();
+  await Promise.all([cloudflare.close(), cloudfront.close(), sqsFake.close()]);
+});
+
+const distributionId = `E${randomUUID().slice(0, 8).toUpperCase()}`;
+
+/** `withCloudFront: false` keeps a Cloudflare test's queue free of deferred CloudFront messages. */
+function purgers({ withCloudFront = true } = {}) {
+  return createPurgers(
+    {
+      CLOUDFLARE_API_TOKEN: "token",
+      CLOUDFLARE_ZONE_ID: "zone",
+      CLOUDFLARE_BASE_URL: `${cloudflare.url}/client/v4`,
+      // One SDK retry: a failing purge is two 429s.
+      CLOUDFLARE_MAX_RETRIES: "1",
+      ...(withCloudFront
+        ? { CLOUDFRONT_DISTRIBUTION_ID: distributionId, CLOUDFRONT_ENDPOINT: cloudfront.url }
+        : {}),
+    },
+    { logger: silent, cloudFront: { sleep: async () => {} } },
+  );
+}
+const cloudflareOnly = () => purgers({ withCloudFront: false });
+const createInvalidations = () => cloudfront.requests.filter((request) => request.method === "POST").length;
+
+const queue = (queueUrl = sqsFake.queueUrl(RETRY_QUEUE)): RetryQueue =>
+  createRetryQueue({ client: sqs, queueUrl, delaySeconds: 0 });
+
+/** What a dispatch added to the retry queue, decoded. */
+async function queuedBy(dispatch: () => Promise<unknown>): Promise<RetryMessage[]> {
+  const before = new Set(sqsFake.messages(RETRY_QUEUE).map((message) => message.messageId));
+  await dispatch();
+  return sqsFake
+    .messages(RETRY_QUEUE)
+    .filter((message) => !before.has(message.messageId))
+    .map((message) => {
+      const decoded = decodeRetryMessage(message.body);
+      if (!decoded.ok) throw new Error(`not a retry message: ${decoded.poison}`);
+      return decoded.message;
+    });
+}
+
+describe("purge dispatcher with a retry queue", () => {
+  it("queues a Cloudflare purge that failed after the SDK's retries, and settles its event", async () => {
+    const [result] = bookings(1, "dispatch-retry");
+    if (!result) throw new Error("no booking");
+    const requestsBefore = cloudflare.requests.length;
+    const purgesBefore = cloudflare.purges.length;
+    cloudflare.failNext(2, "rate-limit", "0");
+    let settled: readonly { id: string }[] = [];
+    const started = Date.now();
+    const messages = await queuedBy(async () => {
+      settled = (await createPurgeDispatcher(cloudflareOnly(), silent, queue()).dispatch([result])).settled;
+    });
+    expect(settled.map((event) => event.id)).toEqual([result.event.id]);
+    expect(cloudflare.requests.slice(requestsBefore).map((request) => request.status)).toEqual([429, 429]);
+    expect(cloudflare.purges.length).toBe(purgesBefore);
+    expect(messages).toHaveLength(1);
+    const [message] = messages;
+    expect(message).toMatchObject({
+      v: 1,
+      retry: { provider: "cloudflare", zoneId: "zone", batchKey: result.event.id },
+      eventIds: [result.event.id],
+      lastError: expect.stringMatching(/429/),
+    });
+    expect(message?.retry.provider === "cloudflare" && [...message.retry.tags].sort()).toEqual(
+      [...new Set(result.plan.tags)].sort(),
+    );
+    expect(Date.parse(message?.firstFailedAt ?? "")).toBeGreaterThanOrEqual(started - 1_000);
+  });
+
+  it("defers a delivery's CloudFront purge as one short-delayed message and settles its events; no CloudFront call", async () => {
+    const results = bookings(3, "dispatch-deferred");
+    const ids = results.map((result) => result.event.id);
+    const callsBefore = createInvalidations();
+    const purgesBefore = cloudflare.purges.length;
+    let settled: readonly { id: string }[] = [];
+    const before = new Set(sqsFake.messages(RETRY_QUEUE).map((message) => message.messageId));
+    const messages = await queuedBy(async () => {
+      settled = (await createPurgeDispatcher(purgers(), silent, queue()).dispatch(results)).settled;
+    });
+    expect(settled.map((event) => event.id)).toEqual(ids);
+    expect(createInvalidations()).toBe(callsBefore);
+    // Cloudflare stays in the request.
+    expect(cloudflare.purges.length).toBeGreaterThan(purgesBefore);
+    expect(messages).toHaveLength(1);
+    const [message] = messages;
+    expect(message).toMatchObject({
+      v: 1,
+      retry: { provider: "cloudfront", distributionId, batchKey: combinedBatchKey(ids) },
+      eventIds: ids,
+      lastError: DEFERRED_CLOUDFRONT_REASON,
+    });
+    const paths = message?.retry.provider === "cloudfront" ? message.retry.paths : [];
+    expect(paths).toContain("/v1/gpus*");
+    // Normalised: sorted, no duplicates.
+    expect(paths).toEqual([...new Set(paths)].sort());
+    const [stored] = sqsFake.messages(RETRY_QUEUE).filter((queued) => !before.has(queued.messageId));
+    expect((stored?.visibleAt ?? 0) - (stored?.sentAt ?? 0)).toBe(DEFERRED_CLOUDFRONT_DELAY_SECONDS * 1000);
+  });
+
+  it("queues a failed Cloudflare purge besides the deferred CloudFront message; both settle the event", async () => {
+    const results = bookings(1, "dispatch-both");
+    cloudflare.failNext(2, "rate-limit", "0");
+    let settled: readonly { id: string }[] = [];
+    const messages = await queuedBy(async () => {
+      settled = (await createPurgeDispatcher(purgers(), silent, queue()).dispatch(results)).settled;
+    });
+    expect(settled.map((event) => event.id)).toEqual([results[0]?.event.id]);
+    expect(messages.map((message) => [message.retry.provider, message.lastError]).sort()).toEqual([
+      ["cloudflare", expect.stringMatching(/429/)],
+      ["cloudfront", DEFERRED_CLOUDFRONT_REASON],
+    ]);
+  });
+
+  it("leaves the events unsettled when the deferred CloudFront message cannot be queued", async () => {
+    const results = bookings(2, "dispatch-deferred-noqueue");
+    const { lines, logger } = recordingLogger();
+    const callsBefore = createInvalidations();
+    const missing = queue(`${sqsFake.url}/000000000000/no-such-queue`);
+    expect((await createPurgeDispatcher(purgers(), logger, missing).dispatch(results)).settled).toEqual([]);
+    expect(createInvalidations()).toBe(callsBefore);
+    expect(
+      lines.some((line) =>
+        /\(cloudfront\) could not be queued, left owed: QueueDoesNotExist/.test(line.text),
+      ),
+    ).toBe(true);
+  });
+
+  it("leaves an event unsettled when its retry cannot be queued; the re-delivery completes it", async () => {
+    const results = bookings(1, "dispatch-noqueue");
+    const { lines, logger } = recordingLogger();
+    const missing = queue(`${sqsFake.url}/000000000000/no-such-queue`);
+    cloudflare.failNext(2, "rate-limit", "0");
+    expect(
+      (await createPurgeDispatcher(cloudflareOnly(), logger, missing).dispatch(results)).settled,
+    ).toEqual([]);
+    expect(lines.some((line) => /could not be queued, left owed: QueueDoesNotExist/.test(line.text))).toBe(
+      true,
+    );
+    const redelivered = await createPurgeDispatcher(cloudflareOnly(), silent, missing).dispatch(results);
+    expect(redelivered.settled.map((event) => event.id)).toEqual([results[0]?.event.id]);
+  });
+
+  it("settles only the events whose own retries were queued when SQS fails one entry", async () => {
+    const results = bookings(2, "dispatch-entry");
+    // Both events' Cloudflare purges fail (two attempts each); the first message SQS refuses.
+    cloudflare.failNext(4, "rate-limit", "0");
+    sqsFake.failNextEntries(1);
+    let settled: readonly { id: string }[] = [];
+    const messages = await queuedBy(async () => {
+      settled = (await createPurgeDispatcher(cloudflareOnly(), silent, queue()).dispatch(results)).settled;
+    });
+    expect(settled.map((event) => event.id)).toEqual([results[1]?.event.id]);
+    expect(messages.map((message) => message.eventIds)).toEqual([[results[1]?.event.id]]);
+  });
+
+  it("without a retry queue, a failed purge leaves its event unsettled and CloudFront is purged in the request (as before)", async () => {
+    const results = bookings(1, "dispatch-none");
+    const callsBefore = createInvalidations();
+    cloudflare.failNext(2, "rate-limit", "0");
+    const messages = await queuedBy(async () => {
+      expect((await createPurgeDispatcher(purgers(), silent).dispatch(results)).settled).toEqual([]);
+    });
+    expect(messages).toEqual([]);
+    expect(createInvalidations()).toBe(callsBefore + 1);
+    // Its marker stays owed: the re-delivery purges again and settles it.
+    expect(
+      (await createPurgeDispatcher(purgers(), silent).dispatch(results)).settled.map((e) => e.id),
+    ).toEqual([results[0]?.event.id]);
+  });
+
+  it("without a retry queue, every event's tags reach Cloudflare and the delivery's paths one coalesced invalidation", async () => {
+    const results = bookings(20, "dispatch-coalesced-none");
+    const before = { cloudflare: cloudflare.purges.length, cloudfront: cloudfront.purges.length };
+    const { settled } = await createPurgeDispatcher(purgers(), silent).dispatch(results);
+    expect(settled.map((event) => event.id)).toEqual(results.map((result) => result.event.id));
+    const purgedTags = cloudflare.purges.slice(before.cloudflare).flatMap((purge) => purge.items);
+    for (const result of results) {
+      const gpu = (result.event as Extract<MarketplaceEvent, { type: "booking.created" }>).data.gpu;
+      for (const tag of tagsForGpuChange(gpu)) expect(purgedTags).toContain(tag);
+    }
+    const invalidations = cloudfront.purges.slice(before.cloudfront);
+    expect(invalidations).toHaveLength(1);
+    expect(invalidations[0]?.paths).toContain("/v1/gpus*");
+  });
+});

@@ -1,0 +1,53 @@
+import { type Message, ReceiveMessageCommand, SQSClient } from "@aws-sdk/client-sqs";
+import type { SqsFake, SqsFakeQueueOptions } from "../../../dev/fakes/sqs-fake";
+import type { SqsEvent } from "../../../lambdas/retry/handler";
+
+export const RETRY_QUEUE = "purge-retry";
+export const RETRY_DLQ = "purge-retry-dlq";
+
+/** The local stack's queues: maxReceiveCount 5, then the DLQ. */
+export const RETRY_QUEUES: readonly SqsFakeQueueOptions[] = [
+  { name: RETRY_QUEUE, redrivePolicy: { deadLetterQueue: RETRY_DLQ, maxReceiveCount: 5 } },
+  { name: RETRY_DLQ },
+];
+
+export function sqsClient(fake: SqsFake): SQSClient {
+  return new SQSClient({
+    region: "us-east-1",
+    endpoint: fake.url,
+    credentials: { accessKeyId: "AKIDTEST", secretAccessKey: "test" },
+  });
+}
+
+export const silent = { info: () => {}, warn: () => {}, error: () => {} };
+
+/** A logger that keeps every line, by level. */
+export function recordingLogger() {
+  const lines: Array<{ level: "info" | "warn" | "error"; text: string }> = [];
+  const at =
+    (level: "info" | "warn" | "error") =>
+    (...args: unknown[]) =>
+      lines.push({ level, text: args.map(String).join(" ") });
+  return { lines, logger: { info: at("info"), warn: at("warn"), error: at("error") } };
+}
+
+/** Receives a batch the way the Lambda event source would hand it over. */
+export async function receiveEvent(sqs: SQSClient, queueUrl: string, max = 10): Promise<SqsEvent> {
+  const response = await sqs.send(
+    new ReceiveMessageCommand({
+      QueueUrl: queueUrl,
+      MaxNumberOfMessages: max,
+      MessageSystemAttributeNames: ["ApproximateReceiveCount"],
+    }),
+  );
+  return {
+    Records: (response.Messages ?? []).map((message: Message) => ({
+      messageId: message.MessageId ?? "",
+      receiptHandle: message.ReceiptHandle ?? "",
+      body: message.Body ?? "",
+      attributes: { ...message.Attributes },
+    })),
+  };
+}
+
+export { appliedBookings as bookings } from "../../support/applied-events";

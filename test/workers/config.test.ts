@@ -1,0 +1,185 @@
+/**
+ * Configuration that decides cache behaviour: data-class policy overrides
+ * (core/data-classes.ts) and the Worker's settings (workers/config.ts). Both report
+ * every problem at once, so an operator fixes a bad deployment in one go.
+ */
+import { describe, expect, it } from "vitest";
+import { applyPolicyOverrides, DATA_CLASS_NAMES, DEFAULT_DATA_CLASS_POLICIES } from "../../core/data-classes";
+import { parseWorkerConfig, WorkerConfigError } from "../../workers/config";
+
+describe("applyPolicyOverrides", () => {
+  it("returns the defaults for no overrides", () => {
+    for (const overrides of [undefined, null, {}]) {
+      const { policies, problems } = applyPolicyOverrides(overrides);
+      expect(problems).toEqual([]);
+      expect(policies).toEqual(DEFAULT_DATA_CLASS_POLICIES);
+    }
+  });
+
+  it("merges valid settings field by field and leaves the base untouched", () => {
+    const before = structuredClone(DEFAULT_DATA_CLASS_POLICIES);
+    const { policies, problems } = applyPolicyOverrides({
+      availability: { l1FreshMs: 2_000, staleIfErrorMs: 0 },
+      reference: { l2TtlSeconds: 60, browserMaxAgeSeconds: 0 },
+    });
+    expect(problems).toEqual([]);
+    expect(policies.availability).toEqual({
+      ...DEFAULT_DATA_CLASS_POLICIES.availability,
+      l1FreshMs: 2_000,
+      staleIfErrorMs: 0,
+    });
+    expect(policies.reference).toEqual({
+      ...DEFAULT_DATA_CLASS_POLICIES.reference,
+      l2TtlSeconds: 60,
+      browserMaxAgeSeconds: 0,
+    });
+    expect(policies.gpu).toEqual(DEFAULT_DATA_CLASS_POLICIES.gpu);
+    expect(DEFAULT_DATA_CLASS_POLICIES).toEqual(before);
+  });
+
+  it("merges onto a given base", () => {
+    const base = {
+      ...DEFAULT_DATA_CLASS_POLICIES,
+      gpu: { ...DEFAULT_DATA_CLASS_POLICIES.gpu, l1FreshMs: 1 },
+    };
+    const { policies } = applyPolicyOverrides({ gpu: { l1MaxMs: 10 } }, base);
+    expect(policies.gpu).toMatchObject({ l1FreshMs: 1, l1MaxMs: 10 });
+  });
+
+  it("lists every problem together", () => {
+    const { problems } = applyPolicyOverrides({
+      nope: {},
+      gpu: 5,
+      "order-book": [1],
+      pricing: { l1FreshMs: -1, bogus: 1, l1MaxMs: "10", staleIfErrorMs: Number.POSITIVE_INFINITY },
+      provider: { l1FreshMs: 90_000, l1MaxMs: 1_000 },
+      availability: { l1FreshMs: 1_000 },
+    });
+    expect(problems).toEqual([
+      `unknown data class 'nope' (known: ${DATA_CLASS_NAMES.join(", ")})`,
+      "gpu: must be an object",
+      "order-book: must be an object",
+      "pricing.l1FreshMs: must be a non-negative number",
+      expect.stringMatching(/^pricing\.bogus: unknown setting \(known: l1FreshMs, l1MaxMs, /),
+      "pricing.l1MaxMs: must be a non-negative number",
+      "pricing.staleIfErrorMs: must be a non-negative number",
+      "provider: l1FreshMs must not exceed l1MaxMs",
+    ]);
+  });
+
+  it("refuses a non-object as a whole", () => {
+    for (const overrides of [[], "x", 3, true]) {
+      expect(applyPolicyOverrides(overrides).problems).toEqual([
+        "must be a JSON object of data class → settings",
+      ]);
+    }
+  });
+
+  it("checks fresh ≤ max against the merged values, not just the given ones", () => {
+    expect(
+      applyPolicyOverrides({ gpu: { l1FreshMs: DEFAULT_DATA_CLASS_POLICIES.gpu.l1MaxMs + 1 } }).problems,
+    ).toEqual(["gpu: l1FreshMs must not exceed l1MaxMs"]);
+    expect(applyPolicyOverrides({ gpu: { l1MaxMs: 0 } }).problems).toEqual([
+      "gpu: l1FreshMs must not exceed l1MaxMs",
+    ]);
+  });
+});
+
+describe("parseWorkerConfig", () => {
+  const required = {
+    UPSTASH_REDIS_REST_URL: "https://eu1-fine-cat.upstash.io",
+    UPSTASH_REDIS_REST_TOKEN: "secret-token",
+    ORIGIN_URL: "https://api.example.com/",
+  };
+
+  it("applies defaults and trims the origin's trailing slash", () => {
+    expect(parseWorkerConfig(required)).toEqual({
+      redisUrl: "https://eu1-fine-cat.upstash.io",
+      redisToken: "secret-token",
+      originUrl: "https://api.example.com",
+      keyPrefix: "ec",
+      syncIntervalMs: 500,
+      l1MaxBytes: 32 * 1024 * 1024,
+      l1MaxEntries: 10_000,
+      l2SoftTimeoutMs: 50,
+      l2HardTimeoutMs: 1_000,
+      originTimeoutMs: 5_000,
+      policies: DEFAULT_DATA_CLASS_POLICIES,
+      operatorToken: undefined,
+    });
+  });
+
+  it("reads numbers from strings, treats empty strings as unset, and merges CACHE_POLICIES", () => {
+    const config = parseWorkerConfig({
+      ...required,
+      KEY_PREFIX: "",
+      L1_SYNC_INTERVAL_MS: "250",
+      L2_SOFT_TIMEOUT_MS: "20",
+      L2_HARD_TIMEOUT_MS: "80",
+      OPERATOR_TOKEN: "a-long-operator-token",
+      CACHE_POLICIES: JSON.stringify({ availability: { l1FreshMs: 1_000 } }),
+    });
+    expect(config).toMatchObject({
+      keyPrefix: "ec",
+      syncIntervalMs: 250,
+      l2SoftTimeoutMs: 20,
+      l2HardTimeoutMs: 80,
+      operatorToken: "a-long-operator-token",
+    });
+    expect(config.policies.availability.l1FreshMs).toBe(1_000);
+    expect(config.policies.pricing).toEqual(DEFAULT_DATA_CLASS_POLICIES.pricing);
+  });
+
+  it("fails once, naming every bad field", () => {
+    let caught: unknown;
+    try {
+      parseWorkerConfig({
+        UPSTASH_REDIS_REST_URL: "ftp://redis.example.com",
+        ORIGIN_URL: "not a url",
+        KEY_PREFIX: "bad prefix!",
+        L1_SYNC_INTERVAL_MS: "-5",
+        L1_MAX_ENTRIES: "1.5",
+        L2_HARD_TIMEOUT_MS: "abc",
+        OPERATOR_TOKEN: "short",
+        CACHE_POLICIES: JSON.stringify({ pricing: { l1FreshMs: -1 }, nope: {} }),
+      });
+    } catch (error) {
+      caught = error;
+    }
+    expect(caught).toBeInstanceOf(WorkerConfigError);
+    const message = (caught as Error).message;
+    expect(message).toMatch(/^invalid Worker configuration: /);
+    for (const field of [
+      "UPSTASH_REDIS_REST_URL:",
+      "UPSTASH_REDIS_REST_TOKEN:",
+      "ORIGIN_URL:",
+      "KEY_PREFIX:",
+      "L1_SYNC_INTERVAL_MS:",
+      "L1_MAX_ENTRIES:",
+      "L2_HARD_TIMEOUT_MS:",
+      "OPERATOR_TOKEN:",
+      "CACHE_POLICIES: pricing.l1FreshMs: must be a non-negative number",
+      "CACHE_POLICIES: unknown data class 'nope'",
+    ]) {
+      expect(message).toContain(field);
+    }
+  });
+
+  it("reports CACHE_POLICIES that is not JSON, or not an object, beside other problems", () => {
+    expect(() => parseWorkerConfig({ ...required, CACHE_POLICIES: "{availability:" })).toThrow(
+      /CACHE_POLICIES: not valid JSON/,
+    );
+    expect(() => parseWorkerConfig({ ...required, CACHE_POLICIES: "[1,2]" })).toThrow(
+      /CACHE_POLICIES: must be a JSON object/,
+    );
+    expect(() =>
+      parseWorkerConfig({ ...required, ORIGIN_URL: undefined, CACHE_POLICIES: '{"nope":{}}' }),
+    ).toThrow(/ORIGIN_URL: .*; CACHE_POLICIES: unknown data class 'nope'/);
+  });
+
+  it("refuses a soft L2 timeout longer than the hard one", () => {
+    expect(() =>
+      parseWorkerConfig({ ...required, L2_SOFT_TIMEOUT_MS: "500", L2_HARD_TIMEOUT_MS: "100" }),
+    ).toThrow(/L2_SOFT_TIMEOUT_MS:? must not exceed L2_HARD_TIMEOUT_MS/);
+  });
+});
