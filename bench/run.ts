@@ -1,9 +1,11 @@
 /**
- * npm run bench [-- --quick | --smoke] [--out <dir>]
+ * npm run bench [-- --quick | --smoke] [--out <dir>] [--publish]
  *
  * Starts everything it measures (redis-server, the bridges, the origin, the event app with
  * the CDN and SQS fakes, Workers in workerd), drives load from a separate process, stops
- * everything, and writes <out>/latest.json, latest.md and latest.svg (default bench/results).
+ * everything, and writes <out>/latest.json, latest.md and latest.svg (default bench/out, which
+ * git ignores, so running the bench never dirties the tree). `--publish` also writes them to
+ * bench/results, the committed copy the README shows: refreshing it is a deliberate change.
  * Scenarios run one after another on the same machine, so compare ratios, not absolute times.
  */
 import { execFileSync } from "node:child_process";
@@ -31,20 +33,25 @@ import { gpuCountFor, runMix } from "./scenarios/mix";
 import { runPeers } from "./scenarios/peers";
 import { runPropagation } from "./scenarios/propagation";
 
-const USAGE = "usage: npm run bench [-- --quick | --smoke] [--out <dir>]";
-const DEFAULT_OUT = fileURLToPath(new URL("./results", import.meta.url));
+const USAGE = "usage: npm run bench [-- --quick | --smoke] [--out <dir>] [--publish]";
+const DEFAULT_OUT = fileURLToPath(new URL("./out", import.meta.url));
+const PUBLISHED_OUT = fileURLToPath(new URL("./results", import.meta.url));
 
-function parseOptions(): { profile: BenchProfile; out: string } {
+function parseOptions(): { profile: BenchProfile; outs: string[] } {
   try {
     const { values } = parseArgs({
       options: {
         quick: { type: "boolean", default: false },
         smoke: { type: "boolean", default: false },
         out: { type: "string", default: DEFAULT_OUT },
+        publish: { type: "boolean", default: false },
       },
     });
     if (values.quick && values.smoke) throw new Error("--quick and --smoke exclude each other");
-    return { profile: PROFILES[values.smoke ? "smoke" : values.quick ? "quick" : "full"], out: values.out };
+    // Smoke figures are meaningless: they must never replace the committed copy.
+    if (values.publish && values.smoke) throw new Error("--publish and --smoke exclude each other");
+    const outs = [values.out, ...(values.publish && values.out !== PUBLISHED_OUT ? [PUBLISHED_OUT] : [])];
+    return { profile: PROFILES[values.smoke ? "smoke" : values.quick ? "quick" : "full"], outs };
   } catch (error) {
     console.error(`bench: ${(error as Error).message}\n${USAGE}`);
     process.exit(2);
@@ -70,7 +77,7 @@ function machine(): BenchResults["machine"] {
 const log = (message: string) => console.log(`bench: ${message}`);
 
 async function main(): Promise<void> {
-  const { profile, out } = parseOptions();
+  const { profile, outs } = parseOptions();
   const startedAt = new Date();
   const step = async <T>(name: string, run: () => Promise<T>): Promise<T> => {
     const started = performance.now();
@@ -160,13 +167,15 @@ async function main(): Promise<void> {
     l1HeapBytesPer1kEntries,
   };
   const results = benchResultsSchema.parse({ ...withoutTargets, targets: checkTargets(withoutTargets) });
-  await mkdir(out, { recursive: true });
   const markdown = renderMarkdownSummary(results, { chartFile: "latest.svg" });
-  await writeFile(join(out, "latest.json"), `${JSON.stringify(results, null, 2)}\n`);
-  await writeFile(join(out, "latest.md"), markdown);
-  await writeFile(join(out, "latest.svg"), renderChartSvg(results));
+  for (const out of outs) {
+    await mkdir(out, { recursive: true });
+    await writeFile(join(out, "latest.json"), `${JSON.stringify(results, null, 2)}\n`);
+    await writeFile(join(out, "latest.md"), markdown);
+    await writeFile(join(out, "latest.svg"), renderChartSvg(results));
+  }
   console.log(`\n${markdown}`);
-  log(`wrote ${join(out, "latest.json")}, latest.md and latest.svg`);
+  log(`wrote latest.json, latest.md and latest.svg to ${outs.join(" and ")}`);
 }
 
 main().then(

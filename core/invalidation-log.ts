@@ -3,11 +3,11 @@
  * event Lambda appends to on every change and the Worker isolates read at most
  * once per L1_SYNC_INTERVAL_MS. An entry names the tags that changed.
  *
- * Stream entry fields:
- *   tags   space-separated tags
- *   event  id of the event that caused it (or `manual:<id>` for operator purges)
- *   at     when it was written (ms since epoch)
+ * Its stream fields (LOG_FIELDS) live in core/redis/fields.ts, beside the scripts
+ * that write and read them.
  */
+import { LOG_FIELDS } from "./redis/fields";
+
 export interface InvalidationLogEntry {
   /** The stream id Redis gave it (`<ms>-<seq>`). */
   readonly id: string;
@@ -20,7 +20,11 @@ export interface InvalidationLogEntry {
 export const INVALIDATION_LOG_MAX_LENGTH = 10_000;
 
 export function encodeLogFields(entry: Omit<InvalidationLogEntry, "id">): Record<string, string> {
-  return { tags: entry.tags.join(" "), event: entry.eventId, at: String(entry.at) };
+  return {
+    [LOG_FIELDS.tags]: entry.tags.join(" "),
+    [LOG_FIELDS.eventId]: entry.eventId,
+    [LOG_FIELDS.at]: String(entry.at),
+  };
 }
 
 /** Stream fields arrive as a flat [field, value, …] array. */
@@ -29,12 +33,12 @@ export function decodeLogEntry(id: string, flatFields: readonly unknown[]): Inva
   for (let index = 0; index + 1 < flatFields.length; index += 2) {
     fields.set(String(flatFields[index]), String(flatFields[index + 1]));
   }
-  const tagText = fields.get("tags") ?? "";
+  const tagText = fields.get(LOG_FIELDS.tags) ?? "";
   return {
     id,
     tags: tagText === "" ? [] : tagText.split(" "),
-    eventId: fields.get("event") ?? "",
-    at: Number(fields.get("at") ?? 0),
+    eventId: fields.get(LOG_FIELDS.eventId) ?? "",
+    at: Number(fields.get(LOG_FIELDS.at) ?? 0),
   };
 }
 

@@ -32,11 +32,25 @@ export interface Keyspace {
   readonly eventsChannel: string;
   /** Ids of events already applied (dedupe). */
   appliedEvent(eventId: string): string;
+  /**
+   * A key an operator names below the root, as the builders above spell it minus the
+   * root (`gpu:gpu-00001`): cache.invalidate deletes (core/events.ts limits its alphabet).
+   */
+  operatorKey(keyBelowRoot: string): string;
 }
 
+/**
+ * What a key prefix may be: it starts keys and channel names, so no ':' (the separator)
+ * and nothing a shell or a URL would need to quote. The one rule for the prefix: the
+ * keyspace enforces it and every configuration reader (core/config/rules.ts) checks it.
+ */
+export const KEY_PREFIX_PATTERN = /^[a-z0-9][a-z0-9_-]*$/i;
+/** The rule in words, for error messages. */
+export const KEY_PREFIX_RULE = "letters, digits, '_' or '-' (starting with a letter or digit)";
+
 export function createKeyspace(prefix: string = DEFAULT_KEY_PREFIX): Keyspace {
-  if (!/^[a-z0-9][a-z0-9_-]*$/i.test(prefix)) {
-    throw new TypeError(`key prefix must be letters, digits, '_' or '-', got '${prefix}'`);
+  if (!KEY_PREFIX_PATTERN.test(prefix)) {
+    throw new TypeError(`key prefix must be ${KEY_PREFIX_RULE}, got '${prefix}'`);
   }
   const root = `${prefix}:${KEY_SCHEMA_VERSION}:`;
   return {
@@ -52,5 +66,6 @@ export function createKeyspace(prefix: string = DEFAULT_KEY_PREFIX): Keyspace {
     invalidationLog: `${root}log`,
     eventsChannel: `${root}events`,
     appliedEvent: (eventId) => `${root}applied:${eventId}`,
+    operatorKey: (keyBelowRoot) => `${root}${keyBelowRoot}`,
   };
 }

@@ -20,20 +20,17 @@
  * | `orderbooks:<type>`              | `/v1/orderbook/<type>*`   | all regions of the type                    |
  * | `ref:regions` / `ref:gpu-types`  | `/v1/regions` / `/v1/gpu-types` | no query                             |
  *
- * Unknown tags (another prefix, a malformed shape, an identifier outside the
- * identifier alphabet, e.g. one holding `*` or `/`) map to no path and are ignored:
- * no edge response carries them, so CloudFront holds nothing to invalidate for them
- * (Cloudflare still purges every tag as given). An identifier is never allowed to
- * smuggle a wildcard or another path segment into an invalidation.
+ * Unknown tags (those core/tags.ts `parseTag` refuses: another prefix, a malformed
+ * shape, an identifier outside the identifier alphabet, e.g. one holding `*` or `/`)
+ * map to no path and are ignored: no edge response carries them, so CloudFront holds
+ * nothing to invalidate for them (Cloudflare still purges every tag as given). An
+ * identifier is never allowed to smuggle a wildcard or another path segment into an
+ * invalidation.
  *
  * CloudFront matches a path ending in `*` as a prefix; a path is "covered" when a
  * wildcard in the same set matches it, and covered paths are dropped.
  */
-
-/** The identifier alphabet of core/domain.ts `identifierSchema` (kept in step with it). */
-const IDENTIFIER = /^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/;
-const isId = (value: string | undefined): value is string => value !== undefined && IDENTIFIER.test(value);
-const isIdOrAny = (value: string | undefined): value is string => value === "*" || isId(value);
+import { parseTag } from "./tags";
 
 export const EDGE_PATHS = {
   gpuListing: "/v1/gpus*",
@@ -48,34 +45,26 @@ export const EDGE_PATHS = {
 
 /** The path one tag invalidates, or undefined for a tag no edge route carries. */
 export function cloudFrontPathForTag(tag: string): string | undefined {
-  const [kind, ...parts] = tag.split(":");
-  const [a, b] = parts;
-  switch (kind) {
+  const parsed = parseTag(tag);
+  if (parsed === undefined) return undefined;
+  switch (parsed.kind) {
     case "gpu":
-      return parts.length === 1 && isId(a) ? EDGE_PATHS.gpu(a) : undefined;
-    case "gpus":
-      return parts.length === 2 && isIdOrAny(a) && isIdOrAny(b) ? EDGE_PATHS.gpuListing : undefined;
+      return EDGE_PATHS.gpu(parsed.gpuId);
+    case "listing":
+      return EDGE_PATHS.gpuListing;
     case "price":
-      return parts.length === 2 && isId(a) && isId(b) ? EDGE_PATHS.pricing : undefined;
-    case "prices":
-      return parts.length === 2 && isIdOrAny(a) && isIdOrAny(b) ? EDGE_PATHS.pricing : undefined;
+    case "priceList":
+      return EDGE_PATHS.pricing;
     case "provider":
-      return parts.length === 1 && isId(a) ? EDGE_PATHS.provider(a) : undefined;
-    case "stats":
-      return parts.length === 2 && isId(a) && isId(b) ? EDGE_PATHS.marketStats : undefined;
-    case "stats-list":
-      return parts.length === 2 && isIdOrAny(a) && isIdOrAny(b) ? EDGE_PATHS.marketStats : undefined;
-    case "orderbook":
-      return parts.length === 2 && isId(a) && isId(b) ? EDGE_PATHS.orderBook(a) : undefined;
-    case "orderbooks":
-      return parts.length === 1 && isId(a) ? EDGE_PATHS.orderBook(a) : undefined;
-    case "ref":
-      if (parts.length !== 1) return undefined;
-      if (a === "regions") return EDGE_PATHS.regions;
-      if (a === "gpu-types") return EDGE_PATHS.gpuTypes;
-      return undefined;
-    default:
-      return undefined;
+      return EDGE_PATHS.provider(parsed.providerId);
+    case "marketStats":
+    case "statsList":
+      return EDGE_PATHS.marketStats;
+    case "orderBook":
+    case "orderBookList":
+      return EDGE_PATHS.orderBook(parsed.gpuType);
+    case "reference":
+      return parsed.name === "regions" ? EDGE_PATHS.regions : EDGE_PATHS.gpuTypes;
   }
 }
 

@@ -2,21 +2,17 @@
  * How a cached value sits in Redis (L2), for both writers: the event Lambda
  * (write-through of entity records) and the Worker (fills from the origin).
  *
- * A Redis hash rather than a JSON string, so a Lua script can compare versions
- * with HGET alone (no cjson, which the local emulator lacks):
- *   v  version (monotonic per entity; 0 when the origin gave none)
- *   b  the response body, JSON text, exactly as served
- *   t  tags, space-separated
- *   s  when it was written (ms since epoch)
+ * A Redis hash; its field names (L2_FIELDS) live in core/redis/fields.ts, beside
+ * the scripts that write it.
  */
+import { L2_FIELDS } from "./redis/fields";
+
 export interface L2Record {
   readonly version: number;
   readonly body: string;
   readonly tags: readonly string[];
   readonly storedAt: number;
 }
-
-export const L2_FIELDS = { version: "v", body: "b", tags: "t", storedAt: "s" } as const;
 
 export function encodeL2Record(record: L2Record): Record<string, string> {
   return {

@@ -23,7 +23,7 @@ export const REDIS_CLIENT_OPTIONS = {
   enableTelemetry: false,
   // Auto-pipelining would batch the commands of concurrent requests into one fetch made by one of
   // them, the others awaiting its promise: the cross-request wait that workerd gets wrong (see
-  // TieredCache.waitInOwnContext). The engine shares work across requests itself, safely.
+  // waitInOwnContext in core/cache/shared-work.ts). The engine shares work across requests itself, safely.
   enableAutoPipelining: false,
 } as const;
 

@@ -69,6 +69,28 @@ function aggregate(keys: Keyspace, key: string, dataClass: DataClassName, tag: s
   return { key, l2Key: keys.response(key), indexed: true, dataClass, tags: [tag], originPath: key };
 }
 
+/** A route filtered by region and GPU type: both given name one entity, anything less an aggregate. */
+interface RegionTypeRoute {
+  readonly path: string;
+  /** The parameters' order in the cache key; it is part of every stored key, so it never changes. */
+  readonly keyOrder: readonly ["type", "region"] | readonly ["region", "type"];
+  readonly dataClass: DataClassName;
+  readonly entityKey: (type: string, region: string) => string;
+  readonly entityTag: (type: string, region: string) => string;
+  readonly listTag: (type: string | undefined, region: string | undefined) => string;
+}
+
+function regionTypeRoute(query: Query, keys: Keyspace, route: RegionTypeRoute): CacheLookup {
+  const q = parse(regionTypeQuery, query);
+  const key = normalisedKey(
+    route.path,
+    route.keyOrder.map((name) => [name, q[name]] as const),
+  );
+  return q.type && q.region
+    ? entity(key, route.dataClass, route.entityKey(q.type, q.region), route.entityTag(q.type, q.region))
+    : aggregate(keys, key, route.dataClass, route.listTag(q.type, q.region));
+}
+
 export const routes: Readonly<Record<string, RouteResolver>> = {
   "/v1/gpus": (_path, query, keys) => {
     const q = parse(listingQuery, query);
@@ -87,16 +109,15 @@ export const routes: Readonly<Record<string, RouteResolver>> = {
     return entity(`/v1/gpus/${gpuId}`, "gpu", keys.gpu(gpuId), tags.gpu(gpuId));
   },
 
-  "/v1/pricing": (_path, query, keys) => {
-    const q = parse(regionTypeQuery, query);
-    const key = normalisedKey("/v1/pricing", [
-      ["type", q.type],
-      ["region", q.region],
-    ]);
-    return q.type && q.region
-      ? entity(key, "pricing", keys.price(q.type, q.region), tags.price(q.type, q.region))
-      : aggregate(keys, key, "pricing", tags.priceList(q.type, q.region));
-  },
+  "/v1/pricing": (_path, query, keys) =>
+    regionTypeRoute(query, keys, {
+      path: "/v1/pricing",
+      keyOrder: ["type", "region"],
+      dataClass: "pricing",
+      entityKey: (type, region) => keys.price(type, region),
+      entityTag: (type, region) => tags.price(type, region),
+      listTag: (type, region) => tags.priceList(type, region),
+    }),
 
   "/v1/providers/:providerId": (path, _query, keys) => {
     const providerId = parse(identifierSchema, path.providerId, "providerId");
@@ -108,16 +129,15 @@ export const routes: Readonly<Record<string, RouteResolver>> = {
     );
   },
 
-  "/v1/market/stats": (_path, query, keys) => {
-    const q = parse(regionTypeQuery, query);
-    const key = normalisedKey("/v1/market/stats", [
-      ["region", q.region],
-      ["type", q.type],
-    ]);
-    return q.type && q.region
-      ? entity(key, "market-stats", keys.marketStats(q.region, q.type), tags.marketStats(q.region, q.type))
-      : aggregate(keys, key, "market-stats", tags.statsList(q.region, q.type));
-  },
+  "/v1/market/stats": (_path, query, keys) =>
+    regionTypeRoute(query, keys, {
+      path: "/v1/market/stats",
+      keyOrder: ["region", "type"],
+      dataClass: "market-stats",
+      entityKey: (type, region) => keys.marketStats(region, type),
+      entityTag: (type, region) => tags.marketStats(region, type),
+      listTag: (type, region) => tags.statsList(region, type),
+    }),
 
   "/v1/orderbook/:gpuType": (path, query, keys) => {
     const gpuType = parse(identifierSchema, path.gpuType, "gpuType");

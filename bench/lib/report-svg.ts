@@ -5,7 +5,7 @@
  * always gives the same bytes.
  */
 
-import { escapeXml } from "../../dev/fakes/xml";
+import { escapeXml } from "../../dev/support/escape-xml";
 import {
   describeMachine,
   formatInt,

@@ -1,25 +1,46 @@
 /**
  * The CDK app's settings, read from CDK context (`cdk.json` or `-c key=value`) into typed
- * props. A bad or missing value fails with one error naming every problem.
+ * props with core/config. A bad or missing value fails with one error naming every problem.
  *
  * | context key             | meaning                                                                  |
  * |-------------------------|--------------------------------------------------------------------------|
  * | originDomain            | required; the marketplace API host CloudFront fronts (no scheme, no path) |
  * | upstashRedisRestUrl     | required; the Upstash REST URL (https://…), not a secret                 |
  * | keyPrefix               | optional; Redis key prefix (default `ec`)                                |
+ * | cachePolicies           | optional; the Worker's CACHE_POLICIES (JSON), passed to the webhook Lambda |
+ * |                         | as CACHE_POLICIES so its write-through TTLs match the Worker's fills     |
  * | distributionId          | optional; use this existing distribution instead of creating one         |
  * | distributionDomainName  | required with distributionId; its `dxxxx.cloudfront.net` name            |
  * | cloudflareZoneId        | optional; the Cloudflare zone to purge (unset: Cloudflare purges only log) |
- * | retryMaxReceiveCount    | optional; receives before a retry message moves to the DLQ (default 5)   |
- * | reservedConcurrency     | optional; reserved concurrency of the webhook Lambda                     |
+ * | retryMaxReceiveCount    | optional; receives before a message goes to the DLQ, 1 to 1000 (default 5) |
+ * | reservedConcurrency     | optional; reserved concurrency of the webhook Lambda, 1 to 10000         |
  * | alarmEmail              | optional; an address subscribed to the alarm topic                       |
  */
+import {
+  ConfigError,
+  combine,
+  integer,
+  invalid,
+  isUnset,
+  keyPrefix,
+  matching,
+  optional,
+  policyOverridesText,
+  readSettings,
+  required,
+  type SettingSource,
+  url,
+  valid,
+  valueOrThrow,
+} from "../../core/config";
 import { DEFAULT_KEY_PREFIX } from "../../core/keys";
 
 export interface EdgeCacheConfig {
   readonly originDomain: string;
   readonly upstashRedisRestUrl: string;
   readonly keyPrefix: string;
+  /** JSON text of the data-class overrides, checked; unset: the defaults. */
+  readonly cachePolicies?: string;
   readonly distributionId?: string;
   readonly distributionDomainName?: string;
   readonly cloudflareZoneId?: string;
@@ -28,83 +49,70 @@ export interface EdgeCacheConfig {
   readonly alarmEmail?: string;
 }
 
-export class EdgeCacheConfigError extends Error {
+export class EdgeCacheConfigError extends ConfigError {
   override readonly name = "EdgeCacheConfigError";
 }
 
 export const DEFAULT_RETRY_MAX_RECEIVE_COUNT = 5;
 
 const HOSTNAME = /^(?=.{1,253}$)([a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$/i;
-const DISTRIBUTION_ID = /^E[A-Z0-9]{8,20}$/;
-const ZONE_ID = /^[a-f0-9]{32}$/;
-const KEY_PREFIX = /^[a-z0-9][a-z0-9_-]*$/i;
-const EMAIL = /^[^\s@]+@[^\s@]+\.[^\s@]+$/;
 
 /** Reads one context value (the CLI passes `-c` values as strings). */
-export type ContextReader = (key: string) => unknown;
+export type ContextReader = SettingSource;
+
+const SETTINGS = {
+  originDomain: required("originDomain", matching(HOSTNAME, "a host name such as api.example.com")),
+  upstashRedisRestUrl: required("upstashRedisRestUrl", url({ protocols: ["https"] })),
+  keyPrefix: optional("keyPrefix", keyPrefix, { fallback: DEFAULT_KEY_PREFIX }),
+  // cdk.json holds it as an object, `-c` as JSON text.
+  cachePolicies: optional("cachePolicies", policyOverridesText({ acceptStructured: true })),
+  distributionId: optional("distributionId", matching(/^E[A-Z0-9]{8,20}$/, "a CloudFront distribution id")),
+  distributionDomainName: optional(
+    "distributionDomainName",
+    matching(HOSTNAME, "a host name such as d111111abcdef8.cloudfront.net"),
+  ),
+  cloudflareZoneId: optional("cloudflareZoneId", matching(/^[a-f0-9]{32}$/, "a 32-character hex zone id")),
+  // SQS allows 1..1000; the retry handler's back-off makes more than ~20 receives pointless.
+  retryMaxReceiveCount: optional("retryMaxReceiveCount", integer({ min: 1, max: 1000 }), {
+    fallback: DEFAULT_RETRY_MAX_RECEIVE_COUNT,
+  }),
+  reservedConcurrency: optional("reservedConcurrency", integer({ min: 1, max: 10_000 })),
+  alarmEmail: optional("alarmEmail", matching(/^[^\s@]+@[^\s@]+\.[^\s@]+$/, "an email address")),
+};
+
+/** Context text is used trimmed; blanks alone stay as given, so they are refused rather than unset. */
+function trimmed(read: ContextReader): SettingSource {
+  return (key) => {
+    const raw = read(key);
+    return typeof raw === "string" && raw.trim() !== "" ? raw.trim() : raw;
+  };
+}
 
 export function parseEdgeCacheConfig(read: ContextReader): EdgeCacheConfig {
-  const problems: string[] = [];
-
-  const text = (key: string, required: boolean, pattern: RegExp, hint: string): string | undefined => {
-    const raw = read(key);
-    if (raw === undefined || raw === null || raw === "") {
-      if (required) problems.push(`${key}: missing (${hint})`);
-      return undefined;
-    }
-    if (typeof raw !== "string" || !pattern.test(raw.trim())) {
-      problems.push(`${key}: ${JSON.stringify(raw)} is not ${hint}`);
-      return undefined;
-    }
-    return raw.trim();
-  };
-
-  const integer = (key: string, min: number, max: number): number | undefined => {
-    const raw = read(key);
-    if (raw === undefined || raw === null || raw === "") return undefined;
-    const value = typeof raw === "number" ? raw : typeof raw === "string" ? Number(raw) : Number.NaN;
-    if (!Number.isInteger(value) || value < min || value > max) {
-      problems.push(`${key}: ${JSON.stringify(raw)} is not an integer from ${min} to ${max}`);
-      return undefined;
-    }
-    return value;
-  };
-
-  const originDomain = text("originDomain", true, HOSTNAME, "a host name such as api.example.com");
-  const upstashRaw = text("upstashRedisRestUrl", true, /^https:\/\/\S+$/, "an https:// URL");
-  let upstashRedisRestUrl = upstashRaw;
-  if (upstashRaw !== undefined && !URL.canParse(upstashRaw)) {
-    problems.push(`upstashRedisRestUrl: ${JSON.stringify(upstashRaw)} is not a URL`);
-    upstashRedisRestUrl = undefined;
-  }
-  const keyPrefix = text("keyPrefix", false, KEY_PREFIX, "letters, digits, '_' or '-'") ?? DEFAULT_KEY_PREFIX;
-  const distributionId = text("distributionId", false, DISTRIBUTION_ID, "a CloudFront distribution id");
-  const distributionDomainName = text(
-    "distributionDomainName",
-    false,
-    HOSTNAME,
-    "a host name such as d111111abcdef8.cloudfront.net",
+  const source = trimmed(read);
+  // An imported distribution needs its domain name too; said even when other values are wrong.
+  const pairing =
+    !isUnset(source("distributionId")) && isUnset(source("distributionDomainName"))
+      ? invalid(["distributionDomainName: missing (required when distributionId is set)"])
+      : valid(undefined);
+  const { settings } = valueOrThrow(
+    combine({ settings: readSettings(source, SETTINGS), pairing }),
+    (problems) => new EdgeCacheConfigError("CDK context", problems),
   );
-  if (read("distributionId") && !read("distributionDomainName"))
-    problems.push("distributionDomainName: missing (required when distributionId is set)");
-  const cloudflareZoneId = text("cloudflareZoneId", false, ZONE_ID, "a 32-character hex zone id");
-  // SQS allows 1..1000; the retry handler's back-off makes more than ~20 receives pointless.
-  const retryMaxReceiveCount = integer("retryMaxReceiveCount", 1, 1000) ?? DEFAULT_RETRY_MAX_RECEIVE_COUNT;
-  const reservedConcurrency = integer("reservedConcurrency", 1, 10_000);
-  const alarmEmail = text("alarmEmail", false, EMAIL, "an email address");
-
-  if (problems.length > 0 || originDomain === undefined || upstashRedisRestUrl === undefined)
-    throw new EdgeCacheConfigError(`invalid CDK context: ${problems.join("; ")}`);
-
   return {
-    originDomain,
-    upstashRedisRestUrl,
-    keyPrefix,
-    retryMaxReceiveCount,
-    ...(distributionId !== undefined ? { distributionId } : {}),
-    ...(distributionDomainName !== undefined ? { distributionDomainName } : {}),
-    ...(cloudflareZoneId !== undefined ? { cloudflareZoneId } : {}),
-    ...(reservedConcurrency !== undefined ? { reservedConcurrency } : {}),
-    ...(alarmEmail !== undefined ? { alarmEmail } : {}),
+    originDomain: settings.originDomain,
+    upstashRedisRestUrl: settings.upstashRedisRestUrl,
+    keyPrefix: settings.keyPrefix,
+    retryMaxReceiveCount: settings.retryMaxReceiveCount,
+    ...(settings.cachePolicies !== undefined ? { cachePolicies: settings.cachePolicies } : {}),
+    ...(settings.distributionId !== undefined ? { distributionId: settings.distributionId } : {}),
+    ...(settings.distributionDomainName !== undefined
+      ? { distributionDomainName: settings.distributionDomainName }
+      : {}),
+    ...(settings.cloudflareZoneId !== undefined ? { cloudflareZoneId: settings.cloudflareZoneId } : {}),
+    ...(settings.reservedConcurrency !== undefined
+      ? { reservedConcurrency: settings.reservedConcurrency }
+      : {}),
+    ...(settings.alarmEmail !== undefined ? { alarmEmail: settings.alarmEmail } : {}),
   };
 }

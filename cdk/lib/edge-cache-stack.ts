@@ -73,6 +73,8 @@ export class EdgeCacheStack extends Stack {
         UPSTASH_REDIS_REST_TOKEN_SECRET_ARN: this.secrets.upstashRedisRestToken.secretArn,
         WEBHOOK_SECRETS_SECRET_ARN: this.secrets.webhookSecrets.secretArn,
         KEY_PREFIX: config.keyPrefix,
+        // The Worker's overrides too: its write-through TTLs must match the Worker's fills.
+        ...(config.cachePolicies !== undefined ? { CACHE_POLICIES: config.cachePolicies } : {}),
         ...cdnEnvironment,
       },
     });

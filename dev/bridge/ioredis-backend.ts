@@ -7,7 +7,8 @@
  *   a time each, so no other request's command can land between MULTI and EXEC.
  * - Each subscription gets a connection of its own, closed with the SSE stream.
  */
-import { Redis, ReplyError } from "ioredis";
+import { type Redis, ReplyError } from "ioredis";
+import type { Timers } from "../../core/time/clock";
 import {
   NestedReplyError,
   type RedisBackend,
@@ -20,6 +21,7 @@ import {
   type SubscriptionEvent,
   type SubscriptionMode,
 } from "./backend";
+import { type BridgeConnection, openBridgeConnection } from "./ioredis-connection";
 
 export interface IoredisBackendOptions {
   /** `redis://host:port[/db]`. */
@@ -27,6 +29,8 @@ export interface IoredisBackendOptions {
   /** Dedicated connections for /multi-exec. */
   readonly transactionConnections?: number;
   readonly logger?: Pick<Console, "warn">;
+  /** What reconnect attempts wait on (default: real timers). */
+  readonly timers?: Timers;
 }
 
 type Argument = Buffer;
@@ -62,29 +66,6 @@ function toOutcome(result: PromiseSettledResult<unknown>): ReplyOutcome {
   return { ok: false, error: error.message };
 }
 
-function connect(url: string, connectionName: string, logger: Pick<Console, "warn">): Redis {
-  const connection = new Redis(url, {
-    lazyConnect: true,
-    connectionName,
-    // Fail fast while Redis is down instead of queueing HTTP requests without bound.
-    enableOfflineQueue: false,
-    maxRetriesPerRequest: 1,
-  });
-  // ioredis reports every failed reconnect attempt; one line per outage is enough.
-  let reported = false;
-  connection.on("error", (error: Error) => {
-    if (reported) return;
-    reported = true;
-    logger.warn(
-      `upstash bridge: connection ${connectionName} to Redis failed (${error.message}); reconnecting`,
-    );
-  });
-  connection.on("ready", () => {
-    reported = false;
-  });
-  return connection;
-}
-
 /** A fixed set of connections, each lent to one transaction at a time. */
 class ConnectionPool {
   private readonly idle: Redis[];
@@ -108,18 +89,25 @@ class ConnectionPool {
 
 export async function createIoredisBackend(options: IoredisBackendOptions): Promise<RedisBackend> {
   const logger = options.logger ?? console;
-  const shared = connect(options.url, "upstash-bridge", logger);
-  const pool = new ConnectionPool(
-    Array.from({ length: options.transactionConnections ?? 4 }, (_, index) =>
-      connect(options.url, `upstash-bridge-tx-${index}`, logger),
-    ),
+  const open = (connectionName: string) =>
+    openBridgeConnection({
+      url: options.url,
+      connectionName,
+      logger,
+      ...(options.timers ? { timers: options.timers } : {}),
+    });
+  const sharedConnection = open("upstash-bridge");
+  const transactionConnections = Array.from({ length: options.transactionConnections ?? 4 }, (_, index) =>
+    open(`upstash-bridge-tx-${index}`),
   );
-  const subscribers = new Set<Redis>();
+  const owned = [sharedConnection, ...transactionConnections];
+  const shared = sharedConnection.redis;
+  const pool = new ConnectionPool(transactionConnections.map((connection) => connection.redis));
+  const subscribers = new Set<BridgeConnection>();
   try {
-    await Promise.all([shared.connect(), ...pool.connections.map((connection) => connection.connect())]);
+    await Promise.all(owned.map((connection) => connection.connect()));
   } catch (error) {
-    shared.disconnect();
-    for (const connection of pool.connections) connection.disconnect();
+    await Promise.all(owned.map((connection) => connection.close()));
     throw new RedisUnavailableError(`cannot connect to Redis at ${options.url}`, { cause: error });
   }
 
@@ -165,8 +153,9 @@ export async function createIoredisBackend(options: IoredisBackendOptions): Prom
     },
 
     async subscribe(mode: SubscriptionMode, target: Uint8Array, onEvent: (event: SubscriptionEvent) => void) {
-      const connection = connect(options.url, `upstash-bridge-${mode}`, logger);
-      subscribers.add(connection);
+      const subscriber = open(`upstash-bridge-${mode}`);
+      const connection = subscriber.redis;
+      subscribers.add(subscriber);
       const targetBuffer = Buffer.from(target);
       connection.on("messageBuffer", (channel: Buffer, message: Buffer) => {
         onEvent({ kind: "message", channel, message });
@@ -179,11 +168,11 @@ export async function createIoredisBackend(options: IoredisBackendOptions): Prom
       const close = async () => {
         if (closed) return;
         closed = true;
-        subscribers.delete(connection);
-        connection.disconnect();
+        subscribers.delete(subscriber);
+        await subscriber.close();
       };
       try {
-        await connection.connect();
+        await subscriber.connect();
         const count =
           mode === "subscribe"
             ? await connection.subscribe(targetBuffer)
@@ -196,13 +185,14 @@ export async function createIoredisBackend(options: IoredisBackendOptions): Prom
     },
 
     async close() {
-      for (const connection of subscribers) connection.disconnect();
+      const closing = [...subscribers].map((subscriber) => subscriber.close());
       subscribers.clear();
-      const connections = [shared, ...pool.connections];
-      await Promise.allSettled(connections.map((connection) => connection.quit()));
-      // Without an offline queue, QUIT is refused while Redis is unreachable and ioredis keeps
-      // reconnecting forever; disconnect() stops that (and is a no-op after a successful QUIT).
-      for (const connection of connections) connection.disconnect();
+      // QUIT lets replies already on their way arrive; while Redis is unreachable it is refused
+      // and each connection is simply dropped. Either way none of them reconnects afterwards.
+      await Promise.allSettled([
+        ...closing,
+        ...owned.map((connection) => connection.close({ graceful: true })),
+      ]);
     },
   };
 }

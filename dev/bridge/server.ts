@@ -1,4 +1,5 @@
 /** Runs the bridge on Node: picks the backend, listens, and closes both cleanly. */
+import type { Timers } from "../../core/time/clock";
 import { serveApp } from "../support/serve-app";
 import { type BridgeUsage, createBridgeApp, createBridgeUsage } from "./app";
 import type { RedisBackend } from "./backend";
@@ -13,6 +14,8 @@ export interface BridgeServerOptions {
   readonly port?: number;
   readonly hostname?: string;
   readonly maxBodyBytes?: number;
+  /** What the real-Redis backend's reconnect attempts wait on (default: real timers). */
+  readonly timers?: Timers;
 }
 
 export interface RunningBridge {
@@ -26,7 +29,10 @@ export interface RunningBridge {
 
 export async function startBridgeServer(options: BridgeServerOptions): Promise<RunningBridge> {
   const backend = options.redisUrl
-    ? await createIoredisBackend({ url: options.redisUrl })
+    ? await createIoredisBackend({
+        url: options.redisUrl,
+        ...(options.timers ? { timers: options.timers } : {}),
+      })
     : createEmulatorBackend();
   const usage = createBridgeUsage();
   const app = createBridgeApp({

@@ -11,8 +11,9 @@
  */
 import { randomUUID } from "node:crypto";
 import { Hono } from "hono";
+import { escapeXml } from "../support/escape-xml";
 import { serveApp } from "../support/serve-app";
-import { child, escapeXml, parseXml, XmlParseError } from "./xml";
+import { child, parseXml, XmlParseError } from "./xml";
 
 export const CLOUDFRONT_XMLNS = "http://cloudfront.amazonaws.com/doc/2020-05-31/";
 const API = "/2020-05-31";

@@ -6,10 +6,11 @@
  */
 import { parseEventsConfig } from "../../lambdas/events/config";
 import { createPurgers } from "../../lambdas/purge/config";
+import { parseRetryLambdaConfig } from "../../lambdas/retry/config";
 import { createRetryHandler } from "../../lambdas/retry/handler";
-import { retryQueueSettings } from "../../lambdas/retry/retry-queue";
+import { createSqsClient } from "../../lambdas/retry/retry-queue";
 import { type CloudFrontFake, type CloudflareFake, startCloudFrontFake, startCloudflareFake } from "../fakes";
-import { type SqsFake, type SqsFakeQueueOptions, startSqsFake } from "../fakes/sqs-fake";
+import { type SqsFake, type SqsFakeQueueOptions, startSqsFake } from "../fakes/sqs";
 import { startEventsServer } from "./events-server";
 import { createRetryPoller } from "./retry-poller";
 
@@ -43,6 +44,8 @@ export interface EventPipelineOptions {
    * merged per batch. `inline`: no queue, so CloudFront purges leave from the request path.
    */
   readonly cloudfront?: "queued" | "inline";
+  /** The Worker's CACHE_POLICIES, so the event app's write-through TTLs match the Worker's fills. */
+  readonly cachePolicies?: string;
   readonly logger?: Logger;
 }
 
@@ -71,6 +74,7 @@ export async function startEventPipeline(options: EventPipelineOptions): Promise
     const sqsFake =
       options.cloudfront === "inline" ? undefined : await startSqsFake({ queues: RETRY_QUEUES });
     if (sqsFake) stops.push(() => sqsFake.close());
+    // The environment both Lambdas share when deployed: the CDN settings and the retry queue's.
     const purgeEnv = {
       CLOUDFLARE_API_TOKEN: LOCAL_CLOUDFLARE_TOKEN,
       CLOUDFLARE_ZONE_ID: LOCAL_CLOUDFLARE_ZONE,
@@ -80,26 +84,30 @@ export async function startEventPipeline(options: EventPipelineOptions): Promise
       ...(sqsFake ? { PURGE_RETRY_QUEUE_URL: sqsFake.queueUrl(RETRY_QUEUE), SQS_ENDPOINT: sqsFake.url } : {}),
     };
 
+    // Each Lambda's whole configuration, parsed as its cold start parses it.
     const events = await startEventsServer(
       parseEventsConfig({
         UPSTASH_REDIS_REST_URL: options.redisRestUrl,
         UPSTASH_REDIS_REST_TOKEN: options.token,
         WEBHOOK_SECRETS: options.webhookSecret,
+        CACHE_POLICIES: options.cachePolicies,
+        ...purgeEnv,
       }),
-      { port: options.port ?? 0, logger, purgeEnv },
+      { port: options.port ?? 0, logger },
     );
     stops.push(() => events.close());
 
     // The retry Lambda's stand-in: the same handler, fed by a poller as the SQS event source would.
-    const retryQueue = retryQueueSettings(purgeEnv);
-    if (retryQueue) {
+    if (sqsFake) {
+      const retry = parseRetryLambdaConfig(purgeEnv);
+      const sqs = createSqsClient(retry.retryQueue);
       const poller = createRetryPoller({
-        sqs: retryQueue.client,
-        queueUrl: retryQueue.queueUrl,
+        sqs,
+        queueUrl: retry.retryQueue.queueUrl,
         handler: createRetryHandler({
-          purgers: createPurgers(purgeEnv, { logger }),
-          sqs: retryQueue.client,
-          queueUrl: retryQueue.queueUrl,
+          purgers: createPurgers(retry.purge, { logger }),
+          sqs,
+          queueUrl: retry.retryQueue.queueUrl,
           logger,
         }),
         logger,

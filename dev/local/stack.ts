@@ -39,10 +39,15 @@ export interface LocalStackOptions {
   readonly emulator?: boolean;
   readonly token?: string;
   readonly originSeed?: number;
-  /** Bindings for the Worker beyond the stack's own (e.g. L1_SYNC_INTERVAL_MS). */
+  /**
+   * Bindings for the Worker beyond the stack's own (e.g. L1_SYNC_INTERVAL_MS). CACHE_POLICIES
+   * reaches the event app too, as the CDK app passes it to the deployed Lambda.
+   */
   readonly edgeVars?: Readonly<Record<string, string>>;
   /** Receives the Worker's (wrangler's) output lines. */
   readonly onEdgeOutput?: (line: string) => void;
+  /** Where the event side (event app, purgers, retry poller) logs; default: warnings and errors only. */
+  readonly eventLogger?: Pick<Console, "info" | "warn" | "error">;
 }
 
 export interface LocalService {
@@ -133,6 +138,9 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       token,
       webhookSecret: options.webhookSecret ?? DEFAULT_WEBHOOK_SECRET,
       port: eventsPort,
+      // Deployed, the CDK passes the same overrides to the Lambda (cdk/lib/config.ts cachePolicies).
+      ...(options.edgeVars?.CACHE_POLICIES ? { cachePolicies: options.edgeVars.CACHE_POLICIES } : {}),
+      ...(options.eventLogger ? { logger: options.eventLogger } : {}),
     });
     stops.push(() => pipeline.stop());
 

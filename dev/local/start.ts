@@ -5,7 +5,8 @@
  * Environment: EDGE_PORT, ORIGIN_PORT, BRIDGE_PORT, EVENTS_PORT (defaults 8787-8790, or a
  * free port when a default is taken), REDIS_URL (use that Redis instead of a
  * redis-server child), LOCAL_EMULATOR=1 (force the in-process emulator),
- * UPSTASH_REDIS_REST_TOKEN (the bridge's token), WEBHOOK_SECRET, ORIGIN_SEED, LOCAL_VERBOSE=1.
+ * UPSTASH_REDIS_REST_TOKEN (the bridge's token), WEBHOOK_SECRET, ORIGIN_SEED, LOCAL_VERBOSE=1
+ * (the Worker's output and the event side's info lines, such as each purge retried, on stderr).
  */
 import { LocalStackError, startLocalStack } from "./stack";
 
@@ -49,6 +50,8 @@ try {
     ...(originSeed !== undefined ? { originSeed } : {}),
     ...(process.env.WEBHOOK_SECRET ? { webhookSecret: process.env.WEBHOOK_SECRET } : {}),
     ...(verbose ? { onEdgeOutput: (line: string) => console.error(`[edge] ${line}`) } : {}),
+    // stdout carries only the `name: URL` lines, so the event side's info lines go to stderr too.
+    ...(verbose ? { eventLogger: { info: console.error, warn: console.warn, error: console.error } } : {}),
   });
   for (const service of stack.services) console.log(`${service.name}: ${service.url}`);
   console.error(

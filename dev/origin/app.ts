@@ -9,6 +9,7 @@
 import { type Context, Hono } from "hono";
 import { z } from "zod";
 import { type Gpu, identifierSchema } from "../../core/domain";
+import { systemTimers } from "../../core/time/clock";
 import { OriginError, OriginNotFoundError, OriginValidationError } from "./errors";
 import {
   type CacheableBody,
@@ -42,6 +43,8 @@ export interface OriginAppOptions {
   store: MarketplaceStore;
   /** Delay before each public GET answers, to play a far-away origin. */
   latencyMs?: number;
+  /** How the latency is waited out (default: a real timer); tests pass one on a manual clock. */
+  sleep?: (ms: number) => Promise<void>;
   /** When set, `/_admin/*` needs `Authorization: Bearer <adminToken>`. */
   adminToken?: string;
   /** Where unexpected errors go before the 500 is sent; defaults to console.error. */
@@ -73,10 +76,6 @@ const GPU_ORDER: Record<"price" | "performance" | "id", (a: Gpu, b: Gpu) => numb
   performance: (a, b) => b.performanceScore - a.performanceScore || compareIds(a.gpuId, b.gpuId),
   id: (a, b) => compareIds(a.gpuId, b.gpuId),
 };
-
-function sleep(ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, ms));
-}
 
 /** `?region=` with nothing after it means "no filter", as a browser form would send it. */
 function queryOf(c: Context): Record<string, string> {
@@ -133,6 +132,8 @@ async function parseBody<S extends z.ZodType>(schema: S, c: Context): Promise<z.
 
 export function createOriginApp(options: OriginAppOptions): Hono {
   const { store, adminToken } = options;
+  const sleep =
+    options.sleep ?? ((ms: number) => new Promise<void>((resolve) => systemTimers.setTimeout(resolve, ms)));
   const onUnexpectedError = options.onUnexpectedError ?? ((error: unknown) => console.error(error));
   const faults: Faults = { latencyMs: options.latencyMs ?? 0, failStatus: null };
   let counters: OriginCounters = { requests: 0, byRoute: {}, byPath: {} };

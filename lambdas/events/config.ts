@@ -1,61 +1,75 @@
 /**
- * The event Lambda's settings, parsed once per cold start. A bad or missing setting
- * fails with one error naming every problem. Secrets arrive already resolved (the
- * Lambda reads them from its environment; the local stack passes them in). The CDN
- * settings are the purgers' own (lambdas/purge/config.ts).
+ * The event Lambda's settings, parsed once per cold start into one object the app is
+ * built from (lambdas/events/build.ts): its own, the CDN settings of the purgers
+ * (lambdas/purge/config.ts) and the retry queue's (lambdas/retry/retry-queue.ts). A bad
+ * or missing one fails with one error naming every problem of all three. Secrets arrive
+ * already resolved (the Lambda reads them from Secrets Manager, lambdas/shared/secret-env.ts;
+ * the local stack passes them in).
+ *
+ * | variable                 | meaning                                                          |
+ * |--------------------------|------------------------------------------------------------------|
+ * | UPSTASH_REDIS_REST_URL   | required http(s) URL                                             |
+ * | UPSTASH_REDIS_REST_TOKEN | required (a secret)                                              |
+ * | WEBHOOK_SECRETS          | required: one `whsec_…` secret, or two comma-separated during a rotation |
+ * | KEY_PREFIX               | optional; must match the Worker's (default `ec`)                 |
+ * | CACHE_POLICIES           | optional; the Worker's overrides, so write-through TTLs match its fills |
  */
-import { z } from "zod";
+import {
+  ConfigError,
+  cachePoliciesSetting,
+  combine,
+  commaList,
+  httpUrl,
+  keyPrefix,
+  matching,
+  optional,
+  readSettings,
+  required,
+  sourceOf,
+  text,
+  valueOrThrow,
+} from "../../core/config";
+import type { DataClassPolicies } from "../../core/data-classes";
 import { DEFAULT_KEY_PREFIX } from "../../core/keys";
+import { type PurgeSettings, readPurgeSettings } from "../purge/config";
+import { type RetryQueueSettings, readRetryQueueSettings } from "../retry/retry-queue";
 
-export class EventsConfigError extends Error {
+export class EventsConfigError extends ConfigError {
   override readonly name = "EventsConfigError";
 }
 
-const schema = z.object({
-  UPSTASH_REDIS_REST_URL: z.url({ protocol: /^https?$/ }),
-  UPSTASH_REDIS_REST_TOKEN: z.string().min(1),
-  /** One secret, or two separated by a comma during a rotation. */
-  WEBHOOK_SECRETS: z
-    .string()
-    .min(1)
-    .transform((text) =>
-      text
-        .split(",")
-        .map((secret) => secret.trim())
-        .filter(Boolean),
-    )
-    .pipe(
-      z
-        .array(z.string().regex(/^whsec_[A-Za-z0-9+/=]{16,}$/, "each secret must look like whsec_<base64>"))
-        .min(1)
-        .max(2),
-    ),
-  KEY_PREFIX: z
-    .string()
-    .regex(/^[a-z0-9][a-z0-9_-]*$/i)
-    .default(DEFAULT_KEY_PREFIX),
-});
+const webhookSecret = matching(/^whsec_[A-Za-z0-9+/=]{16,}$/, "a secret like whsec_<base64>");
+
+const SETTINGS = {
+  redisUrl: required("UPSTASH_REDIS_REST_URL", httpUrl),
+  redisToken: required("UPSTASH_REDIS_REST_TOKEN", text(), { secret: true }),
+  /** One secret, or two during a rotation. */
+  secrets: required("WEBHOOK_SECRETS", commaList(webhookSecret, { min: 1, max: 2 }), { secret: true }),
+  keyPrefix: optional("KEY_PREFIX", keyPrefix, { fallback: DEFAULT_KEY_PREFIX }),
+  policies: cachePoliciesSetting,
+};
 
 export interface EventsConfig {
   readonly redisUrl: string;
   readonly redisToken: string;
   readonly secrets: readonly string[];
   readonly keyPrefix: string;
+  /** The data-class policies; each written record lives its class's `l2TtlSeconds` in Redis. */
+  readonly policies: DataClassPolicies;
+  readonly purge: PurgeSettings;
+  /** Undefined without PURGE_RETRY_QUEUE_URL: a failed purge then leaves its event unsettled. */
+  readonly retryQueue: RetryQueueSettings | undefined;
 }
 
-export function parseEventsConfig(env: Record<string, string | undefined>): EventsConfig {
-  const present = Object.fromEntries(
-    Object.entries(env).filter(([, value]) => value !== undefined && value !== ""),
+export function parseEventsConfig(env: Readonly<Record<string, string | undefined>>): EventsConfig {
+  const source = sourceOf(env);
+  const { events, purge, retryQueue } = valueOrThrow(
+    combine({
+      events: readSettings(source, SETTINGS),
+      purge: readPurgeSettings(source),
+      retryQueue: readRetryQueueSettings(source),
+    }),
+    (problems) => new EventsConfigError("event Lambda configuration", problems),
   );
-  const parsed = schema.safeParse(present);
-  if (!parsed.success) {
-    const problems = parsed.error.issues.map((issue) => `${issue.path.join(".")}: ${issue.message}`);
-    throw new EventsConfigError(`invalid event Lambda configuration: ${problems.join("; ")}`);
-  }
-  return {
-    redisUrl: parsed.data.UPSTASH_REDIS_REST_URL,
-    redisToken: parsed.data.UPSTASH_REDIS_REST_TOKEN,
-    secrets: parsed.data.WEBHOOK_SECRETS,
-    keyPrefix: parsed.data.KEY_PREFIX,
-  };
+  return { ...events, purge, retryQueue };
 }

@@ -8,20 +8,12 @@
  * `market.stats_updated` / `orderbook.updated` when it has them; until then the edge
  * refills them from the origin on the next read.
  */
+import type { DataClassPolicies } from "../../core/data-classes";
 import type { Gpu } from "../../core/domain";
 import type { MarketplaceEvent } from "../../core/events";
 import type { Keyspace } from "../../core/keys";
 import type { L2Record } from "../../core/read-model";
 import { orderBookTagsFor, priceTagsFor, statsTagsFor, tags, tagsForGpuChange } from "../../core/tags";
-
-/** How long a written record lives in Redis (seconds), per its data class (DESIGN "Data classes"). */
-export const RECORD_TTL_SECONDS = {
-  gpu: 3600,
-  pricing: 15 * 60,
-  provider: 15 * 60,
-  "market-stats": 5 * 60,
-  "order-book": 60,
-} as const;
 
 export interface RecordWrite {
   readonly key: string;
@@ -42,18 +34,18 @@ export interface EventPlan {
   readonly paths: readonly string[];
 }
 
-function gpuWrite(keys: Keyspace, gpu: Gpu, now: number): RecordWrite {
+function gpuWrite(keys: Keyspace, gpu: Gpu, now: number, policies: DataClassPolicies): RecordWrite {
   return {
     key: keys.gpu(gpu.gpuId),
     record: { version: gpu.version, body: JSON.stringify(gpu), tags: [tags.gpu(gpu.gpuId)], storedAt: now },
-    ttlSeconds: RECORD_TTL_SECONDS.gpu,
+    ttlSeconds: policies.gpu.l2TtlSeconds,
   };
 }
 
 /** A GPU's change: its record, and the stats of its region and type (derived). */
-function gpuEffects(keys: Keyspace, gpus: readonly Gpu[], now: number) {
+function gpuEffects(keys: Keyspace, gpus: readonly Gpu[], now: number, policies: DataClassPolicies) {
   return {
-    writes: gpus.map((gpu) => gpuWrite(keys, gpu, now)),
+    writes: gpus.map((gpu) => gpuWrite(keys, gpu, now, policies)),
     deletes: gpus.map((gpu) => keys.marketStats(gpu.region, gpu.gpuType)),
     tags: gpus.flatMap((gpu) => tagsForGpuChange(gpu)),
   };
@@ -63,7 +55,17 @@ function unique<T>(items: readonly T[]): T[] {
   return [...new Set(items)];
 }
 
-export function planEvent(event: MarketplaceEvent, keys: Keyspace, now: number): EventPlan {
+/**
+ * Each written record lives in Redis for its data class's `l2TtlSeconds`: the same
+ * policies (CACHE_POLICIES included) the Worker fills with, so a record expires alike
+ * whichever side wrote it.
+ */
+export function planEvent(
+  event: MarketplaceEvent,
+  keys: Keyspace,
+  now: number,
+  policies: DataClassPolicies,
+): EventPlan {
   const plan = (
     versionKey: string | undefined,
     parts: Omit<EventPlan, "versionKey" | "paths">,
@@ -79,12 +81,12 @@ export function planEvent(event: MarketplaceEvent, keys: Keyspace, now: number):
   switch (event.type) {
     case "gpu.upserted":
     case "gpu.status_changed":
-      return plan(keys.gpu(event.data.gpu.gpuId), gpuEffects(keys, [event.data.gpu], now));
+      return plan(keys.gpu(event.data.gpu.gpuId), gpuEffects(keys, [event.data.gpu], now, policies));
 
     case "booking.created":
     case "booking.cancelled": {
       const { gpu } = event.data;
-      const effects = gpuEffects(keys, [gpu], now);
+      const effects = gpuEffects(keys, [gpu], now, policies);
       return plan(keys.gpu(gpu.gpuId), {
         writes: effects.writes,
         deletes: [...effects.deletes, keys.orderBook(gpu.gpuType, gpu.region)],
@@ -94,7 +96,7 @@ export function planEvent(event: MarketplaceEvent, keys: Keyspace, now: number):
 
     case "pricing.updated": {
       const { price, gpus } = event.data;
-      const effects = gpuEffects(keys, gpus, now);
+      const effects = gpuEffects(keys, gpus, now, policies);
       const priceKey = keys.price(price.gpuType, price.region);
       return plan(priceKey, {
         writes: [
@@ -106,7 +108,7 @@ export function planEvent(event: MarketplaceEvent, keys: Keyspace, now: number):
               tags: [tags.price(price.gpuType, price.region)],
               storedAt: now,
             },
-            ttlSeconds: RECORD_TTL_SECONDS.pricing,
+            ttlSeconds: policies.pricing.l2TtlSeconds,
           },
           ...effects.writes,
         ],
@@ -121,7 +123,7 @@ export function planEvent(event: MarketplaceEvent, keys: Keyspace, now: number):
 
     case "provider.status_changed": {
       const { provider, gpus } = event.data;
-      const effects = gpuEffects(keys, gpus, now);
+      const effects = gpuEffects(keys, gpus, now, policies);
       const providerKey = keys.provider(provider.providerId);
       return plan(providerKey, {
         writes: [
@@ -133,7 +135,7 @@ export function planEvent(event: MarketplaceEvent, keys: Keyspace, now: number):
               tags: [tags.provider(provider.providerId)],
               storedAt: now,
             },
-            ttlSeconds: RECORD_TTL_SECONDS.provider,
+            ttlSeconds: policies.provider.l2TtlSeconds,
           },
           ...effects.writes,
         ],
@@ -155,7 +157,7 @@ export function planEvent(event: MarketplaceEvent, keys: Keyspace, now: number):
               tags: [tags.marketStats(stats.region, stats.gpuType)],
               storedAt: now,
             },
-            ttlSeconds: RECORD_TTL_SECONDS["market-stats"],
+            ttlSeconds: policies["market-stats"].l2TtlSeconds,
           },
         ],
         deletes: [],
@@ -176,7 +178,7 @@ export function planEvent(event: MarketplaceEvent, keys: Keyspace, now: number):
               tags: [tags.orderBook(orderBook.gpuType, orderBook.region)],
               storedAt: now,
             },
-            ttlSeconds: RECORD_TTL_SECONDS["order-book"],
+            ttlSeconds: policies["order-book"].l2TtlSeconds,
           },
         ],
         deletes: [],
@@ -189,7 +191,7 @@ export function planEvent(event: MarketplaceEvent, keys: Keyspace, now: number):
         undefined,
         {
           writes: [],
-          deletes: event.data.keys.map((key) => `${keys.root}${key}`),
+          deletes: event.data.keys.map((key) => keys.operatorKey(key)),
           tags: event.data.tags,
         },
         event.data.paths,

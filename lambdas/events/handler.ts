@@ -13,8 +13,9 @@ let app: Promise<Hono> | undefined;
 
 async function buildFromEnvironment(): Promise<Hono> {
   const env = await resolveSecretEnv(process.env);
-  // A bad setting fails the invocation with one error naming every problem.
-  return buildEventsApp(parseEventsConfig(env), { purgeEnv: env });
+  // Every setting (the app's, the CDN's, the retry queue's) is read before anything is built:
+  // a bad one fails the invocation with one error naming every problem.
+  return buildEventsApp(parseEventsConfig(env));
 }
 
 export const handler = async (event: LambdaEvent, context: Parameters<ReturnType<typeof handle>>[1]) => {

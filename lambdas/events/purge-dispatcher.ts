@@ -20,8 +20,8 @@
  * without applying anything twice.
  */
 
-import { normaliseInvalidationPaths } from "../../core/purge-paths";
-import { cloudFrontInvalidationPaths, combinedBatchKey } from "../purge/cloudfront-purger";
+import { type Clock, systemClock } from "../../core/time/clock";
+import { deferredCloudFrontRetry } from "../purge/cloudfront";
 import type { Purgers } from "../purge/config";
 import type { PurgeOutcome, PurgeRetry } from "../purge/purger";
 import { retryMessage } from "../retry/message";
@@ -51,36 +51,25 @@ function deferredCloudFront(
   distributionId: string,
   logger: Pick<Console, "warn">,
 ): Owed | undefined {
-  const paths = new Set<string>();
-  const eventIds: string[] = [];
-  for (const result of results) {
-    const own = cloudFrontInvalidationPaths(
-      result.plan.tags,
-      result.event.id,
-      { paths: result.plan.paths },
-      logger,
-    );
-    if (own.length === 0) continue;
-    for (const path of own) paths.add(path);
-    eventIds.push(result.event.id);
-  }
-  if (eventIds.length === 0) return undefined;
-  return {
-    retry: {
-      provider: "cloudfront",
-      distributionId,
-      paths: normaliseInvalidationPaths(paths),
-      batchKey: combinedBatchKey(eventIds),
-    },
-    error: DEFERRED_CLOUDFRONT_REASON,
-    eventIds,
-  };
+  const deferred = deferredCloudFrontRetry(
+    results.map((result) => ({
+      batchKey: result.event.id,
+      tags: result.plan.tags,
+      paths: result.plan.paths,
+    })),
+    distributionId,
+    logger,
+  );
+  if (!deferred) return undefined;
+  return { retry: deferred.retry, error: DEFERRED_CLOUDFRONT_REASON, eventIds: deferred.batchKeys };
 }
 
 export function createPurgeDispatcher(
   purgers: Purgers,
   logger: Pick<Console, "warn">,
   retryQueue?: RetryQueue,
+  /** When a queued purge failed (`firstFailedAt`); wall-clock time. */
+  clock: Clock = systemClock,
 ): PurgeDispatcher {
   const distributionId = purgers.cloudfrontDistributionId;
   const defer = retryQueue !== undefined && distributionId !== undefined;
@@ -91,7 +80,7 @@ export function createPurgeDispatcher(
     if (!retryQueue || owed.size === 0) return queued;
     const entries = [...owed.entries()];
     const enqueued = await retryQueue.enqueue(
-      entries.map(([, { retry, eventIds, error }]) => retryMessage(retry, eventIds, error)),
+      entries.map(([, { retry, eventIds, error }]) => retryMessage(retry, eventIds, error, clock)),
       delaySeconds !== undefined ? { delaySeconds } : {},
     );
     for (const [index, [key, { retry, eventIds }]] of entries.entries()) {

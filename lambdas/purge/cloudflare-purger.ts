@@ -12,6 +12,7 @@
  * idles for a minute: the chunk fails and the retry queue waits for it.
  */
 import Cloudflare from "cloudflare";
+import { type Clock, systemClock } from "../../core/time/clock";
 import {
   chunk,
   errorMessage,
@@ -47,24 +48,29 @@ export interface CloudflarePurgerOptions {
   readonly maxRetryAfterMs?: number;
   /** A pre-built client (tests, custom fetch); otherwise one is built from the options above. */
   readonly client?: CloudflarePurgeClient;
+  /** Wall-clock time, to read a `Retry-After` HTTP date as a wait (default the system clock). */
+  readonly clock?: Clock;
 }
 
-/** Seconds or an HTTP date, as the SDK reads it; undefined when absent or unreadable. */
-function retryAfterMs(value: string | null): number | undefined {
+/** Seconds or an HTTP date (counted from `clock`'s now), as the SDK reads it; undefined when absent or unreadable. */
+function retryAfterMs(value: string | null, clock: Clock): number | undefined {
   if (value === null) return undefined;
   const seconds = Number.parseFloat(value);
   if (!Number.isNaN(seconds)) return seconds * 1000;
   const date = Date.parse(value);
-  return Number.isNaN(date) ? undefined : date - Date.now();
+  return Number.isNaN(date) ? undefined : date - clock.now();
 }
 
-/** A fetch that tells the SDK not to retry (`x-should-retry: false`) when the server asks for too long a wait. */
-export function boundedRetryAfter(maxMs: number, base: typeof fetch = fetch): typeof fetch {
+/**
+ * A fetch that tells the SDK not to retry (`x-should-retry: false`) when the server asks for too long a wait.
+ * `clock` is wall-clock time: a `Retry-After` may be an HTTP date.
+ */
+export function boundedRetryAfter(maxMs: number, clock: Clock, base: typeof fetch = fetch): typeof fetch {
   return async (input, init) => {
     const response = await base(input, init);
     const waitMs = Math.max(
-      retryAfterMs(response.headers.get("retry-after-ms")) ?? 0,
-      retryAfterMs(response.headers.get("retry-after")) ?? 0,
+      retryAfterMs(response.headers.get("retry-after-ms"), clock) ?? 0,
+      retryAfterMs(response.headers.get("retry-after"), clock) ?? 0,
     );
     if (waitMs <= maxMs) return response;
     const headers = new Headers(response.headers);
@@ -108,7 +114,7 @@ export class CloudflarePurger implements Purger {
         maxRetries: options.maxRetries ?? CLOUDFLARE_DEFAULT_MAX_RETRIES,
         ...(options.baseURL ? { baseURL: options.baseURL } : {}),
         ...(options.timeoutMs ? { timeout: options.timeoutMs } : {}),
-        fetch: boundedRetryAfter(options.maxRetryAfterMs ?? 10_000),
+        fetch: boundedRetryAfter(options.maxRetryAfterMs ?? 10_000, options.clock ?? systemClock),
       });
     }
   }

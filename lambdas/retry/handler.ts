@@ -20,13 +20,14 @@
  * and the CDN settings of lambdas/purge/config.ts.
  */
 import { ChangeMessageVisibilityCommand, type SQSClient } from "@aws-sdk/client-sqs";
-import { normaliseInvalidationPaths } from "../../core/purge-paths";
-import { combinedBatchKey } from "../purge/cloudfront-purger";
+import { backoffDelay } from "../../core/time/backoff";
+import { type CloudFrontRetry, mergeCloudFrontRetries } from "../purge/cloudfront";
 import { createPurgers, type Purgers } from "../purge/config";
 import { errorMessage, type PurgeOutcome, type PurgeRetry } from "../purge/purger";
 import { resolveSecretEnv } from "../shared/secret-env";
+import { parseRetryLambdaConfig } from "./config";
 import { decodeRetryMessage, type RetryMessage } from "./message";
-import { retryQueueSettings } from "./retry-queue";
+import { createSqsClient } from "./retry-queue";
 
 /** The parts of Lambda's SQS event record this handler reads (the shape of @types/aws-lambda's SQSRecord). */
 export interface SqsRecord {
@@ -55,11 +56,9 @@ export interface RetryBackoff {
 
 /** Seconds until a message that failed its `receiveCount`-th receive is tried again. */
 export function retryDelaySeconds(receiveCount: number, backoff: RetryBackoff = {}): number {
-  const base = backoff.baseSeconds ?? 30;
-  const max = backoff.maxSeconds ?? 15 * 60;
-  const n = Number.isInteger(receiveCount) && receiveCount > 0 ? receiveCount : 1;
-  // Capped before the power grows: a message received hundreds of times must not overflow.
-  return Math.min(max, base * 2 ** Math.min(n - 1, 30));
+  // Without jitter: the messages of a failed coalesced CloudFront batch share a receive count,
+  // so they come back together and are merged again.
+  return backoffDelay(receiveCount, { base: backoff.baseSeconds ?? 30, max: backoff.maxSeconds ?? 15 * 60 });
 }
 
 export interface RetryHandlerOptions {
@@ -138,7 +137,7 @@ export function createRetryHandler(options: RetryHandlerOptions): RetryHandler {
     // CloudFront's in-flight wildcard budget as fast as the request path did.
     const cloudfront = new Map<
       string,
-      Array<{ record: SqsRecord; message: RetryMessage; receiveCount: number }>
+      Array<{ record: SqsRecord; message: RetryMessage; retry: CloudFrontRetry; receiveCount: number }>
     >();
     // One message at a time: a retry usually follows rate limiting, and a burst of
     // parallel purges would drain the provider's budget again (Cloudflare sends one
@@ -164,7 +163,7 @@ export function createRetryHandler(options: RetryHandlerOptions): RetryHandler {
       const { retry } = decoded.message;
       if (retry.provider === "cloudfront") {
         const group = cloudfront.get(retry.distributionId) ?? [];
-        group.push({ record, message: decoded.message, receiveCount });
+        group.push({ record, message: decoded.message, retry, receiveCount });
         cloudfront.set(retry.distributionId, group);
         continue;
       }
@@ -172,16 +171,8 @@ export function createRetryHandler(options: RetryHandlerOptions): RetryHandler {
     }
 
     for (const [distributionId, group] of cloudfront) {
-      const paths = group.flatMap(({ message }) =>
-        message.retry.provider === "cloudfront" ? message.retry.paths : [],
-      );
-      const merged: PurgeRetry = {
-        provider: "cloudfront",
-        distributionId,
-        paths: normaliseInvalidationPaths(paths),
-        // The same set of messages (a retried batch) gives the same CallerReference.
-        batchKey: combinedBatchKey(group.map(({ message }) => message.retry.batchKey)),
-      };
+      // The same set of messages (a retried batch) gives the same CallerReference.
+      const merged = mergeCloudFrontRetries(group.map(({ retry }) => retry));
       // All or nothing: a partly sent invalidation is replayed whole, which is idempotent.
       const failed = await replay(purgers, merged);
       if (group.length > 1)
@@ -202,12 +193,12 @@ export function createRetryHandler(options: RetryHandlerOptions): RetryHandler {
 
 /** Builds the handler from the environment (once per cold start in Lambda). */
 export function retryHandlerFromEnv(env: Readonly<Record<string, string | undefined>>): RetryHandler {
-  const settings = retryQueueSettings(env);
-  if (!settings) throw new TypeError("the purge-retry handler needs PURGE_RETRY_QUEUE_URL");
+  // Every setting is read before anything is built: one PurgeConfigError names all the bad ones.
+  const config = parseRetryLambdaConfig(env);
   return createRetryHandler({
-    purgers: createPurgers(env),
-    sqs: settings.client,
-    queueUrl: settings.queueUrl,
+    purgers: createPurgers(config.purge),
+    sqs: createSqsClient(config.retryQueue),
+    queueUrl: config.retryQueue.queueUrl,
   });
 }
 

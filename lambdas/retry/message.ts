@@ -13,6 +13,7 @@
  * happens to it).
  */
 import { z } from "zod";
+import type { Clock } from "../../core/time/clock";
 import { purgeRetrySchema } from "../purge/purger";
 
 export const RETRY_MESSAGE_VERSION = 1;
@@ -42,18 +43,21 @@ export type DecodedRetryMessage =
   | { readonly ok: true; readonly message: RetryMessage }
   | { readonly ok: false; readonly poison: string };
 
-/** A message for `retry` owed by `eventIds`; `lastError` is shortened to a readable length. */
+/**
+ * A message for `retry` owed by `eventIds`, failed now by `clock` (wall-clock time: it is
+ * written as a date); `lastError` is shortened to a readable length.
+ */
 export function retryMessage(
   retry: RetryMessage["retry"],
   eventIds: readonly string[],
   lastError: string,
-  failedAt: Date = new Date(),
+  clock: Clock,
 ): RetryMessage {
   return {
     v: RETRY_MESSAGE_VERSION,
     retry,
     eventIds: [...new Set(eventIds)],
-    firstFailedAt: failedAt.toISOString(),
+    firstFailedAt: new Date(clock.now()).toISOString(),
     lastError:
       lastError.length > MAX_LAST_ERROR_CHARS ? `${lastError.slice(0, MAX_LAST_ERROR_CHARS)}…` : lastError,
   };

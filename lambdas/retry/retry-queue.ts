@@ -10,15 +10,30 @@
  * A message queued twice (e.g. the answer was lost after SQS took it) costs one
  * extra purge, which is harmless: purges are idempotent.
  *
- * Settings (the event Lambda's environment; `retryQueueFromEnv`):
+ * Settings (both Lambdas' environment; `readRetryQueueSettings`, read with core/config):
  *
  * | variable              | meaning                                                               |
  * |-----------------------|-----------------------------------------------------------------------|
- * | PURGE_RETRY_QUEUE_URL | the retry queue; unset: no queue (failed purges stay unsettled)        |
- * | SQS_ENDPOINT          | optional; `http://127.0.0.1:PORT` for the local fake (dev/fakes/sqs-fake.ts) |
+ * | PURGE_RETRY_QUEUE_URL | the retry queue (http(s) URL); unset: no queue (failed purges stay unsettled) |
+ * |                       | in the event Lambda; required by the retry Lambda                       |
+ * | SQS_ENDPOINT          | optional URL; `http://127.0.0.1:PORT` for the local fake (dev/fakes/sqs/) |
  * | AWS_REGION            | set by Lambda; otherwise taken from the queue URL (us-east-1 locally)  |
  */
 import { SendMessageBatchCommand, SQSClient } from "@aws-sdk/client-sqs";
+import {
+  type Checked,
+  httpUrl,
+  mapChecked,
+  optional,
+  readSettings,
+  required,
+  type SettingSource,
+  sourceOf,
+  text,
+  url,
+  valueOrThrow,
+} from "../../core/config";
+import { PurgeConfigError } from "../purge/config";
 import { errorMessage } from "../purge/purger";
 import { encodeRetryMessage, MAX_RETRY_MESSAGE_BYTES, type RetryMessage } from "./message";
 
@@ -140,6 +155,52 @@ export function createRetryQueue(options: RetryQueueOptions): RetryQueue {
 
 export type RetryQueueEnv = Readonly<Record<string, string | undefined>>;
 
+export interface RetryQueueSettings {
+  readonly queueUrl: string;
+  readonly sqsEndpoint: string | undefined;
+  readonly region: string | undefined;
+}
+
+const CONNECTION_SETTINGS = {
+  sqsEndpoint: optional("SQS_ENDPOINT", url()),
+  region: optional("AWS_REGION", text()),
+};
+
+/**
+ * The retry queue's settings. The event Lambda runs without a queue (`optional`: undefined
+ * when PURGE_RETRY_QUEUE_URL is unset); the retry Lambda consumes it (`required`).
+ */
+export function readRetryQueueSettings(
+  source: SettingSource,
+  presence: "required",
+): Checked<RetryQueueSettings>;
+export function readRetryQueueSettings(
+  source: SettingSource,
+  presence?: "optional",
+): Checked<RetryQueueSettings | undefined>;
+export function readRetryQueueSettings(
+  source: SettingSource,
+  presence: "optional" | "required" = "optional",
+): Checked<RetryQueueSettings | undefined> {
+  const queueUrl =
+    presence === "required"
+      ? required("PURGE_RETRY_QUEUE_URL", httpUrl)
+      : optional("PURGE_RETRY_QUEUE_URL", httpUrl);
+  return mapChecked(readSettings(source, { queueUrl, ...CONNECTION_SETTINGS }), (read) =>
+    read.queueUrl === undefined
+      ? undefined
+      : { queueUrl: read.queueUrl, sqsEndpoint: read.sqsEndpoint, region: read.region },
+  );
+}
+
+/** The retry queue's settings alone; undefined when PURGE_RETRY_QUEUE_URL is unset. */
+export function parseRetryQueueSettings(env: RetryQueueEnv): RetryQueueSettings | undefined {
+  return valueOrThrow(
+    readRetryQueueSettings(sourceOf(env)),
+    (problems) => new PurgeConfigError("retry queue configuration", problems),
+  );
+}
+
 const isLocal = (endpoint: string) =>
   /^https?:\/\/(127\.0\.0\.1|localhost|\[::1\])(:\d+)?(\/|$)/.test(endpoint);
 
@@ -148,11 +209,11 @@ function regionOfQueueUrl(queueUrl: string): string | undefined {
   return /^https:\/\/sqs\.([a-z0-9-]+)\.amazonaws\.com(\.cn)?\//.exec(queueUrl)?.[1];
 }
 
-/** An SQS client for `queueUrl`, pointed at SQS_ENDPOINT when set. */
-export function createSqsClient(env: RetryQueueEnv, queueUrl: string): SQSClient {
-  const endpoint = env.SQS_ENDPOINT || undefined;
+/** An SQS client for the queue, pointed at SQS_ENDPOINT when set. */
+export function createSqsClient(settings: RetryQueueSettings): SQSClient {
+  const endpoint = settings.sqsEndpoint;
   const local = endpoint !== undefined && isLocal(endpoint);
-  const region = env.AWS_REGION || regionOfQueueUrl(queueUrl) || (local ? "us-east-1" : undefined);
+  const region = settings.region ?? regionOfQueueUrl(settings.queueUrl) ?? (local ? "us-east-1" : undefined);
   return new SQSClient({
     ...(region ? { region } : {}),
     ...(endpoint ? { endpoint } : {}),
@@ -161,19 +222,13 @@ export function createSqsClient(env: RetryQueueEnv, queueUrl: string): SQSClient
   });
 }
 
-/** The queue and client PURGE_RETRY_QUEUE_URL names; undefined when it is unset. */
-export function retryQueueSettings(env: RetryQueueEnv): { queueUrl: string; client: SQSClient } | undefined {
-  const queueUrl = env.PURGE_RETRY_QUEUE_URL || undefined;
-  if (queueUrl === undefined) return undefined;
-  if (!URL.canParse(queueUrl) || !/^https?:$/.test(new URL(queueUrl).protocol))
-    throw new TypeError(`PURGE_RETRY_QUEUE_URL must be an http(s) URL, got ${queueUrl}`);
-  if (env.SQS_ENDPOINT && !URL.canParse(env.SQS_ENDPOINT))
-    throw new TypeError(`SQS_ENDPOINT must be a URL, got ${env.SQS_ENDPOINT}`);
-  return { queueUrl, client: createSqsClient(env, queueUrl) };
+/** The retry queue the settings name, with its own SQS client. */
+export function retryQueueFor(settings: RetryQueueSettings): RetryQueue {
+  return createRetryQueue({ client: createSqsClient(settings), queueUrl: settings.queueUrl });
 }
 
-/** The retry queue PURGE_RETRY_QUEUE_URL names; undefined when it is unset (failed purges then stay unsettled). */
+/** The retry queue PURGE_RETRY_QUEUE_URL names; undefined when it is unset (failed purges stay unsettled). */
 export function retryQueueFromEnv(env: RetryQueueEnv): RetryQueue | undefined {
-  const settings = retryQueueSettings(env);
-  return settings ? createRetryQueue(settings) : undefined;
+  const settings = parseRetryQueueSettings(env);
+  return settings ? retryQueueFor(settings) : undefined;
 }

@@ -17,6 +17,8 @@ const CONTEXT = {
   retryMaxReceiveCount: "7",
   reservedConcurrency: 25,
   alarmEmail: "oncall@example.com",
+  // As cdk.json holds it: an object, not text.
+  cachePolicies: { gpu: { l2TtlSeconds: 600 } },
 };
 
 type Resources = Record<string, { Properties: Record<string, unknown> }>;
@@ -81,6 +83,34 @@ describe("CDK context", () => {
       "alarmEmail",
     ])
       expect(message).toContain(key);
+  });
+
+  it("checks cachePolicies as the Worker checks CACHE_POLICIES, and keeps it as JSON text", () => {
+    const base = { originDomain: "api.example.com", upstashRedisRestUrl: "https://x.upstash.io" };
+    const config = parseEdgeCacheConfig(
+      (key) => ({ ...base, cachePolicies: ' {"gpu": {"l2TtlSeconds": 600}} ' })[key],
+    );
+    expect(config.cachePolicies).toBe('{"gpu":{"l2TtlSeconds":600}}');
+    let error: unknown;
+    try {
+      parseEdgeCacheConfig(
+        (key) =>
+          ({ ...base, keyPrefix: "bad prefix!", cachePolicies: { gpu: { l2TtlSeconds: -1 }, nope: {} } })[
+            key
+          ],
+      );
+    } catch (caught) {
+      error = caught;
+    }
+    expect(error).toBeInstanceOf(EdgeCacheConfigError);
+    expect((error as EdgeCacheConfigError).problems).toEqual([
+      expect.stringMatching(/^keyPrefix: "bad prefix!" is not letters, digits/),
+      "cachePolicies: gpu.l2TtlSeconds: must be a non-negative number",
+      expect.stringMatching(/^cachePolicies: unknown data class 'nope'/),
+    ]);
+    expect(() => parseEdgeCacheConfig((key) => ({ ...base, cachePolicies: "{gpu:" })[key])).toThrow(
+      /cachePolicies: not valid JSON/,
+    );
   });
 });
 
@@ -148,6 +178,17 @@ describe("EdgeCacheStack", () => {
     expect(resource).toContain(`{"Ref":"${distribution}"}`);
     // No statement anywhere grants every resource.
     for (const statement of statements) expect(statement.Resource).not.toBe("*");
+  });
+
+  it("passes cachePolicies to the webhook Lambda as CACHE_POLICIES: its TTLs then match the Worker's", () => {
+    const variables = (prefix: string) => {
+      const fn = functions[functionId(prefix)];
+      if (!fn) throw new Error(`no function described as ${prefix}`);
+      return (fn.Properties.Environment as { Variables: Record<string, unknown> }).Variables;
+    };
+    expect(variables("Signed booking-system webhooks").CACHE_POLICIES).toBe('{"gpu":{"l2TtlSeconds":600}}');
+    // The retry Lambda writes no records.
+    expect(variables("Replays failed")).not.toHaveProperty("CACHE_POLICIES");
   });
 
   it("passes secret ARNs, never secret values, and grants read on exactly those secrets", () => {

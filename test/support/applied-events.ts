@@ -1,5 +1,6 @@
 /** Applied events that still owe their purges, built from real sample-origin bookings. */
 import { randomUUID } from "node:crypto";
+import { DEFAULT_DATA_CLASS_POLICIES } from "../../core/data-classes";
 import type { MarketplaceEvent } from "../../core/events";
 import { createKeyspace } from "../../core/keys";
 import { MarketplaceStore } from "../../dev/origin/store";
@@ -22,6 +23,12 @@ export function appliedBookings(count: number, prefix = "applied"): ApplyResult[
         version: gpu.version,
         data: { booking, gpu },
       } as MarketplaceEvent;
-      return { event, plan: planEvent(event, keys, 0), status: "applied", purged: false, logId: "1-0" };
+      return {
+        event,
+        plan: planEvent(event, keys, 0, DEFAULT_DATA_CLASS_POLICIES),
+        status: "applied",
+        purged: false,
+        logId: "1-0",
+      };
     });
 }

@@ -8,8 +8,10 @@ import { createHash } from "node:crypto";
 import { errors, type Redis } from "@upstash/redis";
 import { Redis as IORedis } from "ioredis";
 import { afterAll, beforeAll, beforeEach, describe, expect, inject, it } from "vitest";
+import { MAX_RECONNECT_DELAY_MS } from "../../../dev/bridge/ioredis-connection";
 import { startBridgeServer } from "../../../dev/bridge/server";
 import { type RedisServerChild, startRedisServer } from "../../../dev/local/redis-server";
+import { ManualTimers } from "../../support/manual-timers";
 import {
   authHeaders,
   base64,
@@ -872,7 +874,9 @@ describe.for(COMBOS)("bridge contract · $name", (combo) => {
       // The emulator is in-process: there is no server that could go away.
       if (!capabilities.unreachableServer) return;
       const server = await startRedisServer();
-      const bridge = await startBridgeServer({ token, redisUrl: server.url });
+      // Reconnect attempts wait on these, so the test sees them instead of waiting them out.
+      const timers = new ManualTimers();
+      const bridge = await startBridgeServer({ token, redisUrl: server.url, timers });
       let bridgeClosed = false;
       let revived: RedisServerChild | undefined;
       try {
@@ -902,11 +906,16 @@ describe.for(COMBOS)("bridge contract · $name", (combo) => {
         );
 
         // Closing the bridge while its Redis is gone must still release every connection: once a
-        // server is back on that port, none of them may reconnect (ioredis retries every <= 2 s).
+        // server is back on that port, none of them may reconnect. Every reconnect attempt waits
+        // on the injected timers: the connections are waiting to reconnect now, and after the
+        // close no attempt is pending, nor scheduled once the server is back.
+        expect(timers.pendingCount).toBeGreaterThan(0);
         await within(bridge.close(), 8_000, "closing a bridge whose Redis is gone");
         bridgeClosed = true;
+        expect(timers.pendingCount).toBe(0);
         revived = await startRedisServer({ port: server.port });
-        await new Promise((resolve) => setTimeout(resolve, 2_500));
+        timers.advance(MAX_RECONNECT_DELAY_MS);
+        expect(timers.pendingCount).toBe(0);
         const observer = new IORedis(revived.url, { maxRetriesPerRequest: 1 });
         try {
           expect(String(await observer.call("CLIENT", "LIST"))).not.toMatch(/name=upstash-bridge/);

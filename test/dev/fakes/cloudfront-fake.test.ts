@@ -12,15 +12,16 @@ import {
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { type CloudFrontFake, startCloudFrontFake } from "../../../dev/fakes/cloudfront-fake";
 import { parseXml } from "../../../dev/fakes/xml";
+import { ManualClock } from "../../support/manual-clock";
 
 const SIGNED =
   "AWS4-HMAC-SHA256 Credential=AKIDLOCAL/20260101/us-east-1/cloudfront/aws4_request, SignedHeaders=host, Signature=00";
 let fake: CloudFrontFake;
 let client: CloudFrontClient;
-let clock = 1_000_000;
+const clock = new ManualClock();
 
 beforeAll(async () => {
-  fake = await startCloudFrontFake({ completeAfterMs: 60_000, now: () => clock });
+  fake = await startCloudFrontFake({ completeAfterMs: 60_000, now: clock.now });
   client = new CloudFrontClient({
     endpoint: fake.url,
     region: "us-east-1",
@@ -160,7 +161,7 @@ describe("CloudFront fake: through the real SDK", () => {
     const id = created.Invalidation?.Id ?? "";
     const get = () => client.send(new GetInvalidationCommand({ DistributionId: "EDIST2", Id: id }));
     expect((await get()).Invalidation?.Status).toBe("InProgress");
-    clock += 60_000;
+    clock.advance(60_000);
     expect((await get()).Invalidation?.Status).toBe("Completed");
     await expect(
       client.send(new GetInvalidationCommand({ DistributionId: "EDIST2", Id: "INOPE" })),

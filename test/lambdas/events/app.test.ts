@@ -7,6 +7,7 @@ import { randomBytes, randomUUID } from "node:crypto";
 import { Redis } from "@upstash/redis";
 import { Webhook } from "standardwebhooks";
 import { describe, expect, inject, it } from "vitest";
+import { DEFAULT_DATA_CLASS_POLICIES } from "../../../core/data-classes";
 import type { MarketplaceEvent } from "../../../core/events";
 import { createKeyspace, type Keyspace } from "../../../core/keys";
 import { MarketplaceStore } from "../../../dev/origin/store";
@@ -39,7 +40,7 @@ function setup(secrets: string[] = [newSecret()]) {
   const purges = new RecordingPurges();
   const app = createEventsApp({
     secrets,
-    applier: createEventApplier(redis, keys, { now: () => Date.now() }),
+    applier: createEventApplier(redis, keys, { now: () => Date.now() }, DEFAULT_DATA_CLASS_POLICIES),
     purges,
     logger: { warn: () => {}, error: () => {} },
   });

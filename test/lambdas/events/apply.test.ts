@@ -6,6 +6,7 @@
  */
 import { afterAll, afterEach, describe, expect, inject, it } from "vitest";
 import { createRedisL2Store } from "../../../core/cache/l2-store";
+import { DEFAULT_DATA_CLASS_POLICIES } from "../../../core/data-classes";
 import type { Gpu } from "../../../core/domain";
 import { EVENT_TYPES, type MarketplaceEvent } from "../../../core/events";
 import { decodeLogEntry } from "../../../core/invalidation-log";
@@ -46,7 +47,7 @@ async function setup(label: string) {
     keys,
     clock,
     listener,
-    applier: createEventApplier(redis, keys, clock),
+    applier: createEventApplier(redis, keys, clock, DEFAULT_DATA_CLASS_POLICIES),
     l2: createRedisL2Store(redis, keys),
   };
 }
@@ -190,7 +191,7 @@ describe("one event of each type", () => {
       const { keys, applier, l2, listener } = await setup(type.replace(".", "-"));
       const raw = oneOfEach[type];
       const event = parsed(raw);
-      const plan = planEvent(event, keys, NOW);
+      const plan = planEvent(event, keys, NOW, DEFAULT_DATA_CLASS_POLICIES);
       const writes = expectedWrites(raw, keys);
       const deletes = expectedDeletes(raw, keys);
       expect(plan.writes.map((write) => write.key)).toEqual(writes.map((write) => write.key));
@@ -599,7 +600,14 @@ describe("the Worker sees it", () => {
     expect(read).toEqual({
       lastId: result?.logId,
       lost: false,
-      entries: [{ id: result?.logId, tags: planEvent(event, keys, NOW).tags, eventId: event.id, at: NOW }],
+      entries: [
+        {
+          id: result?.logId,
+          tags: planEvent(event, keys, NOW, DEFAULT_DATA_CLASS_POLICIES).tags,
+          eventId: event.id,
+          at: NOW,
+        },
+      ],
     });
     // A fill from the origin that read the old GPU cannot put it back...
     const old = {
@@ -669,7 +677,7 @@ describe("all or nothing", () => {
       const factory = new EventFactory();
       const raw = build(factory);
       const event = parsed(raw);
-      const plan = planEvent(event, keys, NOW);
+      const plan = planEvent(event, keys, NOW, DEFAULT_DATA_CLASS_POLICIES);
       // Something for every step to change: derived records, indexed aggregates, the log.
       for (const key of plan.deletes) await seedRecord(key, record(1, '{"derived":true}'));
       for (const tag of plan.tags.slice(0, 2)) await seedIndexed(keys, tag, tag.replace(/[^a-z0-9]/gi, ""));
@@ -726,7 +734,7 @@ describe("on the local stack's emulator (no redis-server)", () => {
   it("applies an event: the script needs nothing the emulator lacks (no cjson)", async () => {
     const emulator = upstashClient(inject("emulatorBridgeUrl"));
     const keys = createKeyspace(uniquePrefix("ev-emulator"));
-    const applier = createEventApplier(emulator, keys, { now: () => NOW });
+    const applier = createEventApplier(emulator, keys, { now: () => NOW }, DEFAULT_DATA_CLASS_POLICIES);
     const factory = new EventFactory();
     const { change, raw } = factory.bookingCreated();
     const event = parsed(raw);
@@ -744,6 +752,6 @@ describe("on the local stack's emulator (no redis-server)", () => {
     >;
     expect(
       log.map(([id, fields]) => decodeLogEntry(id, fields)).map((entry) => [entry.eventId, entry.tags]),
-    ).toEqual([[event.id, planEvent(event, keys, NOW).tags]]);
+    ).toEqual([[event.id, planEvent(event, keys, NOW, DEFAULT_DATA_CLASS_POLICIES).tags]]);
   });
 });

@@ -2,17 +2,25 @@
  * What each event changes (lambdas/events/effects.ts `planEvent`): the records written
  * through (keys, versions, bodies, tags, TTLs), the derived records dropped, and the
  * tags every tier evicts, checked against the tag rules of core/tags.ts and the records
- * the sample origin's mutations return.
+ * the sample origin's mutations return. TTLs come from the data-class policies the event
+ * Lambda is configured with (CACHE_POLICIES, as the Worker's).
  */
 import { describe, expect, it } from "vitest";
+import {
+  type DataClassName,
+  type DataClassPolicies,
+  DEFAULT_DATA_CLASS_POLICIES,
+} from "../../../core/data-classes";
 import type { Gpu } from "../../../core/domain";
 import { createKeyspace } from "../../../core/keys";
 import { orderBookTagsFor, priceTagsFor, statsTagsFor, tags, tagsForGpuChange } from "../../../core/tags";
-import { type EventPlan, planEvent, RECORD_TTL_SECONDS } from "../../../lambdas/events/effects";
+import { parseEventsConfig } from "../../../lambdas/events/config";
+import { type EventPlan, planEvent } from "../../../lambdas/events/effects";
 import { EventFactory, parsed } from "./fixtures";
 
 const keys = createKeyspace("plan");
 const NOW = 1_800_000_000_000;
+const policies = DEFAULT_DATA_CLASS_POLICIES;
 
 const unique = <T>(items: readonly T[]): T[] => [...new Set(items)];
 
@@ -20,8 +28,26 @@ function gpuWrite(gpu: Gpu) {
   return {
     key: keys.gpu(gpu.gpuId),
     record: { version: gpu.version, body: JSON.stringify(gpu), tags: [tags.gpu(gpu.gpuId)], storedAt: NOW },
-    ttlSeconds: RECORD_TTL_SECONDS.gpu,
+    ttlSeconds: policies.gpu.l2TtlSeconds,
   };
+}
+
+/** The data class of each kind of record the Lambda writes, by the key's kind (core/keys.ts). */
+const DATA_CLASS_OF_KIND: Readonly<Record<string, DataClassName>> = {
+  gpu: "gpu",
+  price: "pricing",
+  provider: "provider",
+  stats: "market-stats",
+  orderbook: "order-book",
+};
+
+const kindOf = (key: string) => key.slice(keys.root.length).split(":")[0] ?? "";
+
+/** The TTL a written key must get: its data class's. */
+function ttlOfKey(key: string, from: DataClassPolicies): number {
+  const dataClass = DATA_CLASS_OF_KIND[kindOf(key)];
+  if (!dataClass) throw new Error(`no data class for ${key}`);
+  return from[dataClass].l2TtlSeconds;
 }
 
 function expectNoDuplicates(plan: EventPlan): void {
@@ -37,7 +63,7 @@ describe("planEvent", () => {
       const factory = new EventFactory();
       const { change, raw } = type === "gpu.upserted" ? factory.gpuUpserted() : factory.gpuStatusChanged();
       const gpu = change.gpu;
-      const plan = planEvent(parsed(raw), keys, NOW);
+      const plan = planEvent(parsed(raw), keys, NOW, policies);
       expect(plan).toEqual({
         versionKey: keys.gpu(gpu.gpuId),
         writes: [gpuWrite(gpu)],
@@ -66,7 +92,7 @@ describe("planEvent", () => {
     const gpuId = factory.availableGpuId();
     const before = factory.store.getGpu(gpuId);
     const { raw } = factory.gpuStatusChanged(gpuId, "maintenance");
-    const [write] = planEvent(parsed(raw), keys, NOW).writes;
+    const [write] = planEvent(parsed(raw), keys, NOW, policies).writes;
     expect(JSON.parse(write?.record.body ?? "{}")).toMatchObject({
       gpuId,
       status: "maintenance",
@@ -84,7 +110,7 @@ describe("planEvent", () => {
         type === "booking.created" ? created : factory.bookingCancelled(created.change.booking.bookingId);
       const gpu = change.gpu;
       expect(gpu.status).toBe(type === "booking.created" ? "busy" : "available");
-      const plan = planEvent(parsed(raw), keys, NOW);
+      const plan = planEvent(parsed(raw), keys, NOW, policies);
       expect(plan).toEqual({
         versionKey: keys.gpu(gpu.gpuId),
         writes: [gpuWrite(gpu)],
@@ -102,7 +128,7 @@ describe("planEvent", () => {
     const { change, raw } = factory.pricingUpdated(0.5);
     const { price, gpus } = change;
     expect(gpus.length).toBeGreaterThan(1);
-    const plan = planEvent(parsed(raw), keys, NOW);
+    const plan = planEvent(parsed(raw), keys, NOW, policies);
     expect(plan).toEqual({
       versionKey: keys.price(price.gpuType, price.region),
       writes: [
@@ -114,7 +140,7 @@ describe("planEvent", () => {
             tags: [tags.price(price.gpuType, price.region)],
             storedAt: NOW,
           },
-          ttlSeconds: RECORD_TTL_SECONDS.pricing,
+          ttlSeconds: policies.pricing.l2TtlSeconds,
         },
         ...gpus.map(gpuWrite),
       ],
@@ -137,7 +163,7 @@ describe("planEvent", () => {
     const factory = new EventFactory();
     const { raw } = factory.pricingUpdated(0.5);
     const noGpus = parsed({ ...raw, data: { price: raw.data.price } });
-    const plan = planEvent(noGpus, keys, NOW);
+    const plan = planEvent(noGpus, keys, NOW, policies);
     expect(plan.writes.map((write) => write.key)).toEqual([
       keys.price(
         (raw.data.price as { gpuType: string }).gpuType,
@@ -164,7 +190,7 @@ describe("planEvent", () => {
     if (!provider) throw new Error("the generated marketplace has no suitable provider");
     const { change, raw } = factory.providerStatusChanged("maintenance", provider.providerId);
     expect(change.gpus.map((gpu) => gpu.gpuId).sort()).toEqual([...provider.gpuIds].sort());
-    const plan = planEvent(parsed(raw), keys, NOW);
+    const plan = planEvent(parsed(raw), keys, NOW, policies);
 
     expect(plan.versionKey).toBe(keys.provider(provider.providerId));
     expect(plan.writes[0]).toEqual({
@@ -175,7 +201,7 @@ describe("planEvent", () => {
         tags: [tags.provider(provider.providerId)],
         storedAt: NOW,
       },
-      ttlSeconds: RECORD_TTL_SECONDS.provider,
+      ttlSeconds: policies.provider.l2TtlSeconds,
     });
     expect(plan.writes.slice(1)).toEqual(change.gpus.map(gpuWrite));
     for (const write of plan.writes.slice(1)) {
@@ -194,7 +220,7 @@ describe("planEvent", () => {
   it("market.stats_updated: writes the stats record, drops nothing", () => {
     const factory = new EventFactory();
     const { stats, raw } = factory.marketStatsUpdated();
-    expect(planEvent(parsed(raw), keys, NOW)).toEqual({
+    expect(planEvent(parsed(raw), keys, NOW, policies)).toEqual({
       versionKey: keys.marketStats(stats.region, stats.gpuType),
       writes: [
         {
@@ -205,7 +231,7 @@ describe("planEvent", () => {
             tags: [tags.marketStats(stats.region, stats.gpuType)],
             storedAt: NOW,
           },
-          ttlSeconds: RECORD_TTL_SECONDS["market-stats"],
+          ttlSeconds: policies["market-stats"].l2TtlSeconds,
         },
       ],
       deletes: [],
@@ -218,7 +244,7 @@ describe("planEvent", () => {
     const factory = new EventFactory();
     const { change, raw } = factory.orderBookUpdated();
     const book = change.orderBook;
-    expect(planEvent(parsed(raw), keys, NOW)).toEqual({
+    expect(planEvent(parsed(raw), keys, NOW, policies)).toEqual({
       versionKey: keys.orderBook(book.gpuType, book.region),
       writes: [
         {
@@ -229,7 +255,7 @@ describe("planEvent", () => {
             tags: [tags.orderBook(book.gpuType, book.region)],
             storedAt: NOW,
           },
-          ttlSeconds: RECORD_TTL_SECONDS["order-book"],
+          ttlSeconds: policies["order-book"].l2TtlSeconds,
         },
       ],
       deletes: [],
@@ -245,7 +271,7 @@ describe("planEvent", () => {
       paths: ["/v1/gpus*", "/v1/pricing"],
       keys: ["gpu:gpu-00001", "stats:us-east:RTX-4090"],
     });
-    expect(planEvent(parsed(raw), keys, NOW)).toEqual({
+    expect(planEvent(parsed(raw), keys, NOW, policies)).toEqual({
       versionKey: undefined,
       writes: [],
       deletes: [`${keys.root}gpu:gpu-00001`, `${keys.root}stats:us-east:RTX-4090`],
@@ -260,19 +286,47 @@ describe("planEvent", () => {
   it("stamps every written record with `now` and keeps the data classes' TTLs", () => {
     const factory = new EventFactory();
     const events = Object.values(factory.oneOfEach()).map(parsed);
-    const writes = events.flatMap((event) => planEvent(event, keys, 42).writes);
+    const writes = events.flatMap((event) => planEvent(event, keys, 42, policies).writes);
     expect(writes.length).toBeGreaterThan(8);
     for (const write of writes) {
       expect(write.record.storedAt).toBe(42);
       expect(write.key.startsWith(keys.root)).toBe(true);
       expect(JSON.parse(write.record.body).version).toBe(write.record.version);
     }
-    expect(RECORD_TTL_SECONDS).toEqual({
+    expect({
+      gpu: policies.gpu.l2TtlSeconds,
+      pricing: policies.pricing.l2TtlSeconds,
+      provider: policies.provider.l2TtlSeconds,
+      "market-stats": policies["market-stats"].l2TtlSeconds,
+      "order-book": policies["order-book"].l2TtlSeconds,
+    }).toEqual({
       gpu: 3600,
       pricing: 900,
       provider: 900,
       "market-stats": 300,
       "order-book": 60,
     });
+    for (const write of writes) expect(write.ttlSeconds).toBe(ttlOfKey(write.key, policies));
+  });
+
+  it("takes each record's TTL from its data class in CACHE_POLICIES, as the Worker's fills do", () => {
+    // Parsed as the Lambda's cold start parses it: the override must reach the write-through.
+    const { policies: overridden } = parseEventsConfig({
+      UPSTASH_REDIS_REST_URL: "https://eu1-fine-cat.upstash.io",
+      UPSTASH_REDIS_REST_TOKEN: "token",
+      WEBHOOK_SECRETS: "whsec_MDEyMzQ1Njc4OWFiY2RlZg==",
+      CACHE_POLICIES: JSON.stringify({
+        gpu: { l2TtlSeconds: 120 },
+        pricing: { l2TtlSeconds: 121 },
+        provider: { l2TtlSeconds: 122 },
+        "market-stats": { l2TtlSeconds: 123 },
+        "order-book": { l2TtlSeconds: 124 },
+      }),
+    });
+    const events = Object.values(new EventFactory().oneOfEach()).map(parsed);
+    const writes = events.flatMap((event) => planEvent(event, keys, NOW, overridden).writes);
+    const ttlByKind = Object.fromEntries(writes.map((write) => [kindOf(write.key), write.ttlSeconds]));
+    expect(ttlByKind).toEqual({ gpu: 120, price: 121, provider: 122, stats: 123, orderbook: 124 });
+    for (const write of writes) expect(write.ttlSeconds).toBe(ttlOfKey(write.key, overridden));
   });
 });

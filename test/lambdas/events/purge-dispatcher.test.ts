@@ -17,16 +17,17 @@ import {
   startCloudFrontFake,
   startCloudflareFake,
 } from "../../../dev/fakes";
-import { type SqsFake, startSqsFake } from "../../../dev/fakes/sqs-fake";
+import { type SqsFake, startSqsFake } from "../../../dev/fakes/sqs";
 import {
   createPurgeDispatcher,
   DEFERRED_CLOUDFRONT_DELAY_SECONDS,
   DEFERRED_CLOUDFRONT_REASON,
 } from "../../../lambdas/events/purge-dispatcher";
-import { combinedBatchKey } from "../../../lambdas/purge/cloudfront-purger";
-import { createPurgers } from "../../../lambdas/purge/config";
+import { combinedBatchKey } from "../../../lambdas/purge/cloudfront/caller-reference";
+import { createPurgers, parsePurgeSettings } from "../../../lambdas/purge/config";
 import { decodeRetryMessage, type RetryMessage } from "../../../lambdas/retry/message";
 import { createRetryQueue, type RetryQueue } from "../../../lambdas/retry/retry-queue";
+import { ManualClock } from "../../support/manual-clock";
 import { bookings, RETRY_QUEUE, RETRY_QUEUES, recordingLogger, silent, sqsClient } from "../retry/helpers";
 
 let cloudflare: CloudflareFake;
@@ -49,7 +50,7 @@ const distributionId = `E${randomUUID().slice(0, 8).toUpperCase()}`;
 /** `withCloudFront: false` keeps a Cloudflare test's queue free of deferred CloudFront messages. */
 function purgers({ withCloudFront = true } = {}) {
   return createPurgers(
-    {
+    parsePurgeSettings({
       CLOUDFLARE_API_TOKEN: "token",
       CLOUDFLARE_ZONE_ID: "zone",
       CLOUDFLARE_BASE_URL: `${cloudflare.url}/client/v4`,
@@ -58,7 +59,7 @@ function purgers({ withCloudFront = true } = {}) {
       ...(withCloudFront
         ? { CLOUDFRONT_DISTRIBUTION_ID: distributionId, CLOUDFRONT_ENDPOINT: cloudfront.url }
         : {}),
-    },
+    }),
     { logger: silent, cloudFront: { sleep: async () => {} } },
   );
 }
@@ -109,6 +110,19 @@ describe("purge dispatcher with a retry queue", () => {
       [...new Set(result.plan.tags)].sort(),
     );
     expect(Date.parse(message?.firstFailedAt ?? "")).toBeGreaterThanOrEqual(started - 1_000);
+  });
+
+  it("dates every message it queues (failed and deferred) by the injected clock", async () => {
+    const results = bookings(1, "dispatch-clock");
+    cloudflare.failNext(2, "rate-limit", "0");
+    const clock = new ManualClock(Date.parse("2026-11-01T12:34:56Z"));
+    const messages = await queuedBy(() =>
+      createPurgeDispatcher(purgers(), silent, queue(), clock).dispatch(results),
+    );
+    expect(messages.map((message) => [message.retry.provider, message.firstFailedAt]).sort()).toEqual([
+      ["cloudflare", "2026-11-01T12:34:56.000Z"],
+      ["cloudfront", "2026-11-01T12:34:56.000Z"],
+    ]);
   });
 
   it("defers a delivery's CloudFront purge as one short-delayed message and settles its events; no CloudFront call", async () => {

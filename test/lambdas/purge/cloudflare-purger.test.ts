@@ -6,8 +6,9 @@
  */
 import { afterAll, beforeAll, beforeEach, describe, expect, it, vi } from "vitest";
 import { type CloudflareFake, startCloudflareFake } from "../../../dev/fakes/cloudflare-fake";
-import { CloudflarePurger } from "../../../lambdas/purge/cloudflare-purger";
+import { boundedRetryAfter, CloudflarePurger } from "../../../lambdas/purge/cloudflare-purger";
 import { createLoggingPurger, parsePurgeRetry } from "../../../lambdas/purge/purger";
+import { ManualClock } from "../../support/manual-clock";
 
 const TOKEN = "purger-token";
 const ZONE = "zone-abc";
@@ -142,6 +143,42 @@ describe("CloudflarePurger", () => {
     await expect(
       purger().retry({ provider: "cloudfront", distributionId: "E1", paths: ["/a"], batchKey: "k" }),
     ).rejects.toThrow(TypeError);
+  });
+});
+
+describe("boundedRetryAfter", () => {
+  const clock = new ManualClock(Date.parse("2026-11-01T10:00:00Z"));
+  const answering = (headers: Record<string, string>) => async () =>
+    new Response("rate limited", { status: 429, headers });
+  const shouldRetry = async (headers: Record<string, string>) =>
+    (await boundedRetryAfter(10_000, clock, answering(headers))("https://api.invalid/purge")).headers.get(
+      "x-should-retry",
+    );
+
+  it("leaves a wait within the bound to the SDK and stops one beyond it", async () => {
+    expect(await shouldRetry({})).toBeNull();
+    expect(await shouldRetry({ "retry-after": "5" })).toBeNull();
+    expect(await shouldRetry({ "retry-after": "11" })).toBe("false");
+  });
+
+  it("reads an HTTP-date Retry-After as the wait from the injected clock's now", async () => {
+    const inSeconds = (seconds: number) => new Date(clock.now() + seconds * 1000).toUTCString();
+    expect(await shouldRetry({ "retry-after": inSeconds(5) })).toBeNull();
+    expect(await shouldRetry({ "retry-after": inSeconds(60) })).toBe("false");
+    // The same date, read later, is a shorter wait.
+    const date = inSeconds(60);
+    clock.advance(55_000);
+    expect(await shouldRetry({ "retry-after": date })).toBeNull();
+  });
+
+  it("keeps the status and body of the response it marks", async () => {
+    const response = await boundedRetryAfter(
+      1_000,
+      clock,
+      answering({ "retry-after": "120" }),
+    )("https://api.invalid/purge");
+    expect(response.status).toBe(429);
+    expect(await response.text()).toBe("rate limited");
   });
 });
 

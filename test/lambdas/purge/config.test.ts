@@ -1,15 +1,18 @@
-/** lambdas/purge/config.ts: real purgers when configured, logging ones otherwise; local endpoints work end to end. */
+/**
+ * lambdas/purge/config.ts: the CDN settings (every problem at once, each setting's range),
+ * real purgers when configured, logging ones otherwise; local endpoints work end to end.
+ */
 import { describe, expect, it, vi } from "vitest";
 import { startCloudflareFake } from "../../../dev/fakes/cloudflare-fake";
 import { startCloudFrontFake } from "../../../dev/fakes/cloudfront-fake";
 import { CloudflarePurger } from "../../../lambdas/purge/cloudflare-purger";
-import { CloudFrontPurger } from "../../../lambdas/purge/cloudfront-purger";
-import { createPurgers } from "../../../lambdas/purge/config";
+import { CloudFrontPurger } from "../../../lambdas/purge/cloudfront";
+import { createPurgers, PurgeConfigError, parsePurgeSettings } from "../../../lambdas/purge/config";
 
 describe("createPurgers", () => {
   it("gives logging purgers for unconfigured providers; the CloudFront one logs the paths", async () => {
     const info = vi.fn();
-    const purgers = createPurgers({}, { logger: { info, warn: vi.fn() } });
+    const purgers = createPurgers(parsePurgeSettings({}), { logger: { info, warn: vi.fn() } });
     expect(purgers.configured).toEqual({ cloudflare: false, cloudfront: false });
     const outcome = await purgers.cloudfront.purge(["gpu:g1", "gpus:*:*"], "evt-1");
     expect(outcome).toMatchObject({ ok: true, skipped: true, calls: 0 });
@@ -18,7 +21,10 @@ describe("createPurgers", () => {
   });
 
   it("rejects a malformed number", () => {
-    expect(() => createPurgers({ PURGE_COALESCE_WINDOW_MS: "soon" })).toThrow(RangeError);
+    expect(() => parsePurgeSettings({ PURGE_COALESCE_WINDOW_MS: "soon" })).toThrow(PurgeConfigError);
+    expect(() => parsePurgeSettings({ PURGE_COALESCE_WINDOW_MS: "soon" })).toThrow(
+      /PURGE_COALESCE_WINDOW_MS/,
+    );
   });
 
   it("builds real purgers that reach local fakes from the environment alone", async () => {
@@ -26,7 +32,7 @@ describe("createPurgers", () => {
     const cloudFrontFake = await startCloudFrontFake();
     try {
       const purgers = createPurgers(
-        {
+        parsePurgeSettings({
           CLOUDFLARE_API_TOKEN: "t0k",
           CLOUDFLARE_ZONE_ID: "zone-local",
           CLOUDFLARE_BASE_URL: `${cloudflareFake.url}/client/v4`,
@@ -34,7 +40,7 @@ describe("createPurgers", () => {
           CLOUDFRONT_DISTRIBUTION_ID: "ELOCAL",
           CLOUDFRONT_ENDPOINT: cloudFrontFake.url,
           PURGE_COALESCE_WINDOW_MS: "0",
-        },
+        }),
         { logger: { info: vi.fn(), warn: vi.fn() } },
       );
       expect(purgers.configured).toEqual({ cloudflare: true, cloudfront: true });
@@ -55,5 +61,85 @@ describe("createPurgers", () => {
       await cloudflareFake.close();
       await cloudFrontFake.close();
     }
+  });
+});
+
+describe("parsePurgeSettings", () => {
+  const problemsOf = (env: Record<string, string | undefined>): readonly string[] => {
+    try {
+      parsePurgeSettings(env);
+    } catch (error) {
+      expect(error).toBeInstanceOf(PurgeConfigError);
+      return (error as PurgeConfigError).problems;
+    }
+    throw new Error("the settings were accepted");
+  };
+
+  it("names every bad setting in one error, with the range it accepts", () => {
+    const problems = problemsOf({
+      CLOUDFLARE_BASE_URL: "ftp://cloudflare.local",
+      CLOUDFLARE_PURGE_CHUNK_SIZE: "101",
+      CLOUDFLARE_MAX_RETRIES: "-1",
+      CLOUDFRONT_ENDPOINT: "not a url",
+      PURGE_COALESCE_WINDOW_MS: "1.5",
+    });
+    expect(problems).toEqual([
+      'CLOUDFLARE_BASE_URL: "ftp://cloudflare.local" is not an http(s) URL',
+      'CLOUDFLARE_PURGE_CHUNK_SIZE: "101" is not an integer from 1 to 100',
+      'CLOUDFLARE_MAX_RETRIES: "-1" is not an integer of at least 0',
+      'CLOUDFRONT_ENDPOINT: "not a url" is not an http(s) URL',
+      'PURGE_COALESCE_WINDOW_MS: "1.5" is not an integer of at least 0',
+    ]);
+  });
+
+  it("takes a chunk size of 1 to 100 only: 0 is refused at parse time, not at the first purge", () => {
+    expect(problemsOf({ CLOUDFLARE_PURGE_CHUNK_SIZE: "0" })).toEqual([
+      'CLOUDFLARE_PURGE_CHUNK_SIZE: "0" is not an integer from 1 to 100',
+    ]);
+    for (const chunkSize of ["1", "100"]) {
+      const settings = parsePurgeSettings({
+        CLOUDFLARE_API_TOKEN: "t0k",
+        CLOUDFLARE_ZONE_ID: "zone",
+        CLOUDFLARE_PURGE_CHUNK_SIZE: chunkSize,
+      });
+      expect(settings.cloudflare?.chunkSize).toBe(Number(chunkSize));
+    }
+  });
+
+  it("takes 0 where 0 means something: no SDK retries, no coalescing wait", () => {
+    const settings = parsePurgeSettings({
+      CLOUDFLARE_API_TOKEN: "t0k",
+      CLOUDFLARE_ZONE_ID: "zone",
+      CLOUDFLARE_MAX_RETRIES: "0",
+      CLOUDFRONT_DISTRIBUTION_ID: "EDIST",
+      PURGE_COALESCE_WINDOW_MS: "0",
+    });
+    expect(settings.cloudflare?.maxRetries).toBe(0);
+    expect(settings.cloudfront?.coalesceWindowMs).toBe(0);
+  });
+
+  it("treats empty strings as unset, and leaves a provider with incomplete settings to log", () => {
+    expect(
+      parsePurgeSettings({
+        CLOUDFLARE_API_TOKEN: "t0k",
+        CLOUDFLARE_ZONE_ID: "",
+        CLOUDFLARE_PURGE_CHUNK_SIZE: "",
+        CLOUDFRONT_DISTRIBUTION_ID: "",
+      }),
+    ).toEqual({ cloudflare: undefined, cloudfront: undefined });
+  });
+
+  it("never shows the API token in a problem", () => {
+    const token = "not-shown-0123456789";
+    const error = (() => {
+      try {
+        parsePurgeSettings({ CLOUDFLARE_API_TOKEN: token, CLOUDFLARE_MAX_RETRIES: "x" });
+      } catch (caught) {
+        return caught as Error;
+      }
+      throw new Error("the settings were accepted");
+    })();
+    expect(error.message).toContain("CLOUDFLARE_MAX_RETRIES");
+    expect(error.message).not.toContain(token);
   });
 });

@@ -1,31 +1,28 @@
 /** Hand-driven timers and a recording sleep, so coalescing windows and back-off are tested without waiting. */
-import type { Timers } from "../../../core/time/clock";
 import type { ManualClock } from "../../support/manual-clock";
+import { ManualTimers } from "../../support/manual-timers";
 
-export class ManualTimers implements Timers {
-  #next = 1;
-  readonly #pending = new Map<number, { callback: () => void; ms: number }>();
+/** Manual timers (test/support/manual-timers.ts) that also tell which delays are still pending. */
+export class RecordingTimers extends ManualTimers {
+  readonly #delays = new Map<unknown, number>();
 
-  setTimeout(callback: () => void, ms: number): unknown {
-    const handle = this.#next++;
-    this.#pending.set(handle, { callback, ms });
+  override setTimeout(callback: () => void, ms: number): unknown {
+    const handle = super.setTimeout(() => {
+      this.#delays.delete(handle);
+      callback();
+    }, ms);
+    this.#delays.set(handle, ms);
     return handle;
   }
 
-  clearTimeout(handle: unknown): void {
-    this.#pending.delete(handle as number);
+  override clearTimeout(handle: unknown): void {
+    this.#delays.delete(handle);
+    super.clearTimeout(handle);
   }
 
-  /** Delays of the timers not yet fired, in order of setting. */
+  /** Delays of the timers not yet fired or cleared, in order of setting. */
   get scheduled(): number[] {
-    return [...this.#pending.values()].map((timer) => timer.ms);
-  }
-
-  /** Fires every pending timer. */
-  fireAll(): void {
-    const due = [...this.#pending.values()];
-    this.#pending.clear();
-    for (const timer of due) timer.callback();
+    return [...this.#delays.values()];
   }
 }
 

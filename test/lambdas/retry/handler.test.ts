@@ -18,10 +18,10 @@ import {
   startCloudFrontFake,
   startCloudflareFake,
 } from "../../../dev/fakes";
-import { type SqsFake, startSqsFake } from "../../../dev/fakes/sqs-fake";
+import { type SqsFake, startSqsFake } from "../../../dev/fakes/sqs";
 import { createRetryPoller, type RetryPoller } from "../../../dev/local/retry-poller";
 import { createPurgeDispatcher } from "../../../lambdas/events/purge-dispatcher";
-import { createPurgers, type PurgeEnv } from "../../../lambdas/purge/config";
+import { createPurgers, type PurgeEnv, parsePurgeSettings } from "../../../lambdas/purge/config";
 import type { PurgeRetry } from "../../../lambdas/purge/purger";
 import {
   createRetryHandler,
@@ -32,7 +32,7 @@ import {
 import { decodeRetryMessage, encodeRetryMessage, retryMessage } from "../../../lambdas/retry/message";
 import { createRetryQueue } from "../../../lambdas/retry/retry-queue";
 import { ManualClock } from "../../support/manual-clock";
-import { ManualTimers } from "../purge/helpers";
+import { ManualTimers } from "../../support/manual-timers";
 import {
   bookings,
   RETRY_DLQ,
@@ -65,7 +65,7 @@ const cdnEnv = (): PurgeEnv => ({
   CLOUDFRONT_ENDPOINT: cloudfront.url,
 });
 const purgers = (env: PurgeEnv = cdnEnv()) =>
-  createPurgers(env, { logger: silent, cloudFront: { sleep: async () => {} } });
+  createPurgers(parsePurgeSettings(env), { logger: silent, cloudFront: { sleep: async () => {} } });
 
 // A fresh queue pair per test, on its own clock.
 let clock: ManualClock;
@@ -108,7 +108,7 @@ function setup(options: { env?: PurgeEnv; logger?: ReturnType<typeof recordingLo
 
 async function enqueue(retry: PurgeRetry, eventIds = [`evt-${randomUUID()}`]): Promise<string> {
   const [result] = await createRetryQueue({ client: sqs, queueUrl, delaySeconds: 0 }).enqueue([
-    retryMessage(retry, eventIds, "failed before"),
+    retryMessage(retry, eventIds, "failed before", clock),
   ]);
   if (!result?.ok) throw new Error(`not queued: ${result?.error}`);
   return result.messageId;
@@ -225,7 +225,7 @@ describe("purge-retry handler", () => {
     const notJson = await send("{this is not json");
     const future = await send(
       JSON.stringify({
-        ...retryMessage({ provider: "cloudflare", zoneId: "z", tags: ["t"], batchKey: "k" }, [], "e"),
+        ...retryMessage({ provider: "cloudflare", zoneId: "z", tags: ["t"], batchKey: "k" }, [], "e", clock),
         v: 2,
       }),
     );
@@ -387,6 +387,7 @@ describe("purge-retry handler", () => {
         { provider: "cloudflare", zoneId: "zone", tags: [tag], batchKey: "evt-l" },
         ["evt-l"],
         "e",
+        clock,
       ),
     );
     await sqs.send(new SendMessageCommand({ QueueUrl: queueUrl, MessageBody: body }));

@@ -1,5 +1,5 @@
 import { type Message, ReceiveMessageCommand, SQSClient } from "@aws-sdk/client-sqs";
-import type { SqsFake, SqsFakeQueueOptions } from "../../../dev/fakes/sqs-fake";
+import type { SqsFake, SqsFakeQueueOptions } from "../../../dev/fakes/sqs";
 import type { SqsEvent } from "../../../lambdas/retry/handler";
 
 export const RETRY_QUEUE = "purge-retry";

@@ -7,6 +7,9 @@ import {
   type RetryMessage,
   retryMessage,
 } from "../../../lambdas/retry/message";
+import { ManualClock } from "../../support/manual-clock";
+
+const clock = new ManualClock(Date.parse("2026-11-01T09:00:00Z"));
 
 const cloudflareRetry: PurgeRetry = {
   provider: "cloudflare",
@@ -21,7 +24,7 @@ describe("retry message", () => {
       cloudflareRetry,
       ["evt-1", "evt-2", "evt-1"],
       "429",
-      new Date("2026-11-01T10:00:00Z"),
+      new ManualClock(Date.parse("2026-11-01T10:00:00Z")),
     );
     expect(message).toEqual({
       v: 1,
@@ -40,6 +43,7 @@ describe("retry message", () => {
       { provider: "cloudfront", distributionId: "E1", paths: ["/v1/gpus*"], batchKey: "batch:abc" },
       ["evt-3"],
       "x".repeat(5_000),
+      clock,
     );
     expect(message.lastError.length).toBeLessThan(2_100);
     expect(decodeRetryMessage(encodeRetryMessage(message))).toMatchObject({
@@ -49,13 +53,13 @@ describe("retry message", () => {
   });
 
   it("ignores unknown top-level fields (a newer writer's addition)", () => {
-    const body = JSON.stringify({ ...retryMessage(cloudflareRetry, ["evt-1"], "e"), attempt: 3 });
+    const body = JSON.stringify({ ...retryMessage(cloudflareRetry, ["evt-1"], "e", clock), attempt: 3 });
     const decoded = decodeRetryMessage(body);
     expect(decoded.ok).toBe(true);
     expect(decoded.ok && "attempt" in decoded.message).toBe(false);
   });
 
-  const valid = retryMessage(cloudflareRetry, ["evt-1"], "e");
+  const valid = retryMessage(cloudflareRetry, ["evt-1"], "e", clock);
   it.for([
     ["not JSON", "{not json", /not JSON/],
     ["another version", JSON.stringify({ ...valid, v: 2 }), /^v:/],

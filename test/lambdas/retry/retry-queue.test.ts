@@ -5,9 +5,15 @@
  */
 import type { SQSClient } from "@aws-sdk/client-sqs";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
-import { type SqsFake, startSqsFake } from "../../../dev/fakes/sqs-fake";
+import { type SqsFake, startSqsFake } from "../../../dev/fakes/sqs";
+import { PurgeConfigError } from "../../../lambdas/purge/config";
 import { decodeRetryMessage, type RetryMessage, retryMessage } from "../../../lambdas/retry/message";
-import { createRetryQueue, retryQueueFromEnv, retryQueueSettings } from "../../../lambdas/retry/retry-queue";
+import {
+  createRetryQueue,
+  createSqsClient,
+  parseRetryQueueSettings,
+  retryQueueFromEnv,
+} from "../../../lambdas/retry/retry-queue";
 import { ManualClock } from "../../support/manual-clock";
 import { RETRY_QUEUE, RETRY_QUEUES, sqsClient } from "./helpers";
 
@@ -29,7 +35,12 @@ beforeEach(() => {
 });
 
 const message = (i: number, tags = [`gpu:g${i}`]): RetryMessage =>
-  retryMessage({ provider: "cloudflare", zoneId: "zone", tags, batchKey: `evt-${i}` }, [`evt-${i}`], "429");
+  retryMessage(
+    { provider: "cloudflare", zoneId: "zone", tags, batchKey: `evt-${i}` },
+    [`evt-${i}`],
+    "429",
+    clock,
+  );
 
 const batchSizes = () =>
   fake.requests
@@ -110,14 +121,35 @@ describe("retry queue", () => {
     ]);
   });
 
+  it("reports a bad queue URL and a bad endpoint together, without building a client", () => {
+    let caught: unknown;
+    try {
+      parseRetryQueueSettings({ PURGE_RETRY_QUEUE_URL: "ftp://queue", SQS_ENDPOINT: "::", AWS_REGION: "" });
+    } catch (error) {
+      caught = error;
+    }
+    expect(caught).toBeInstanceOf(PurgeConfigError);
+    expect((caught as PurgeConfigError).problems).toEqual([
+      'PURGE_RETRY_QUEUE_URL: "ftp://queue" is not an http(s) URL',
+      'SQS_ENDPOINT: "::" is not a URL',
+    ]);
+    expect(parseRetryQueueSettings({ PURGE_RETRY_QUEUE_URL: "", SQS_ENDPOINT: "" })).toBeUndefined();
+    expect(
+      parseRetryQueueSettings({ PURGE_RETRY_QUEUE_URL: "https://queue.example/q", AWS_REGION: "eu-north-1" }),
+    ).toEqual({ queueUrl: "https://queue.example/q", sqsEndpoint: undefined, region: "eu-north-1" });
+  });
+
   it("is configured by PURGE_RETRY_QUEUE_URL (and SQS_ENDPOINT), and absent without it", async () => {
     expect(retryQueueFromEnv({})).toBeUndefined();
-    expect(() => retryQueueSettings({ PURGE_RETRY_QUEUE_URL: "not a url" })).toThrow(/PURGE_RETRY_QUEUE_URL/);
-    const deployed = retryQueueSettings({
+    expect(() => parseRetryQueueSettings({ PURGE_RETRY_QUEUE_URL: "not a url" })).toThrow(
+      /PURGE_RETRY_QUEUE_URL/,
+    );
+    const deployed = parseRetryQueueSettings({
       PURGE_RETRY_QUEUE_URL: "https://sqs.eu-west-1.amazonaws.com/123456789012/purge-retry",
     });
-    expect(await deployed?.client.config.region()).toBe("eu-west-1");
-    deployed?.client.destroy();
+    const deployedClient = deployed && createSqsClient(deployed);
+    expect(await deployedClient?.config.region()).toBe("eu-west-1");
+    deployedClient?.destroy();
     const local = retryQueueFromEnv({
       PURGE_RETRY_QUEUE_URL: fake.queueUrl(RETRY_QUEUE),
       SQS_ENDPOINT: fake.url,

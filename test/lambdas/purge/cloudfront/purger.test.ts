@@ -9,25 +9,22 @@
  */
 import { CloudFrontClient } from "@aws-sdk/client-cloudfront";
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from "vitest";
-import { cloudFrontPathsForTags, coversPath, isWildcardPath } from "../../../core/purge-paths";
-import { orderBookTagsFor, priceTagsFor, statsTagsFor, tags, tagsForGpuChange } from "../../../core/tags";
-import { type CloudFrontFake, startCloudFrontFake } from "../../../dev/fakes/cloudfront-fake";
-import {
-  backoffDelayMs,
-  type CloudFrontBatcherOptions,
-  CloudFrontPurger,
-  callerReferenceFor,
-  combinedBatchKey,
-} from "../../../lambdas/purge/cloudfront-purger";
-import { type PurgeOutcome, parsePurgeRetry } from "../../../lambdas/purge/purger";
-import { ManualClock } from "../../support/manual-clock";
-import { ManualTimers, recordingSleep } from "./helpers";
+import { cloudFrontPathsForTags, coversPath, isWildcardPath } from "../../../../core/purge-paths";
+import { orderBookTagsFor, priceTagsFor, statsTagsFor, tags, tagsForGpuChange } from "../../../../core/tags";
+import { type CloudFrontFake, startCloudFrontFake } from "../../../../dev/fakes/cloudfront-fake";
+import { type CloudFrontBatcherOptions, CloudFrontPurger } from "../../../../lambdas/purge/cloudfront";
+import { backoffDelayMs } from "../../../../lambdas/purge/cloudfront/batcher";
+import { callerReferenceFor, combinedBatchKey } from "../../../../lambdas/purge/cloudfront/caller-reference";
+import { type PurgeOutcome, parsePurgeRetry } from "../../../../lambdas/purge/purger";
+import { ManualClock } from "../../../support/manual-clock";
+import { settlePromises } from "../../../support/manual-timers";
+import { RecordingTimers, recordingSleep } from "../helpers";
 
 const DISTRIBUTION = "EPURGETEST";
 let fake: CloudFrontFake;
 let client: CloudFrontClient;
 let clock: ManualClock;
-let timers: ManualTimers;
+let timers: RecordingTimers;
 
 beforeAll(async () => {
   fake = await startCloudFrontFake({ completeAfterMs: Number.POSITIVE_INFINITY });
@@ -46,7 +43,7 @@ beforeEach(() => {
   fake.purges.length = 0;
   fake.requests.length = 0;
   clock = new ManualClock();
-  timers = new ManualTimers();
+  timers = new RecordingTimers(clock);
 });
 afterEach(() => {
   fake.completeAll();
@@ -136,12 +133,17 @@ describe("coalescing", () => {
       void target.purge([tags.gpu(`g${i}`)], `w-${i}`).then((o) => settled.push(o));
     expect(timers.scheduled).toEqual([300]);
     expect(target.batcher.pending).toBe(20);
-    await new Promise((resolve) => setTimeout(resolve, 5));
+    // Just short of the window: still held, nothing on its way to CloudFront.
+    timers.advance(299);
+    await settlePromises();
+    expect(target.batcher.pending).toBe(20);
+    expect(timers.scheduled).toEqual([300]);
     expect(creates()).toHaveLength(0);
 
-    timers.fireAll();
+    timers.advance(1);
+    expect(timers.scheduled).toEqual([]);
     await target.batcher.send([], "drain"); // queued behind the flush the timer started
-    await new Promise((resolve) => setImmediate(resolve));
+    await settlePromises();
     expect(settled).toHaveLength(20);
     expect(settled.every((outcome) => outcome.ok)).toBe(true);
     expect(fake.purges).toHaveLength(1);

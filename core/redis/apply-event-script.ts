@@ -1,0 +1,79 @@
+/**
+ * The apply-event script (lambdas/events/apply.ts): one event's whole Redis step,
+ * all or nothing: dedupe, version check, write-through of the new records, removal of
+ * derived records and of the aggregate responses indexed under its tags, one
+ * invalidation-log entry and one PUBLISH, then the applied-event marker.
+ * Replies {status, marker state or PURGES_OWED, log id when it wrote one}.
+ *
+ * KEYS: 1 applied marker, 2 version key ('' = none), 3 log.
+ * ARGV: 1 event version, 2 marker ttl ms, 3 channel, 4 log max length, 5 tags, 6 event id, 7 at,
+ *       8 #writes, 9 #deletes, 10 #tags, 11 message without its id (JSON: the emulator has no cjson),
+ *       then per write: key, then its record (core/redis/record-hash.ts: version, body, tags,
+ *       storedAt, ttlMs); then delete keys; then tag index keys.
+ * Redis keeps what a script wrote before a command fails, so every key is checked (type, stored
+ * version) before the first write: a key of the wrong type fails the event with nothing written.
+ */
+import { APPLY_STATUSES, EVENT_MARKER_STATES, LOG_FIELDS, PURGES_OWED } from "./fields";
+import { RECORD_ARGUMENT_COUNT, storedVersionLua, writeRecordLua } from "./record-hash";
+
+/** ARGV slot of the first write's key; each write is its key followed by its record. */
+const FIRST_WRITE_ARGUMENT = 12;
+const WRITE_ARGUMENT_COUNT = 1 + RECORD_ARGUMENT_COUNT;
+/** Slot `offset` of the record of the write whose key is at ARGV[w]. */
+const recordArgument = (offset: number) => `ARGV[w + ${1 + offset}]`;
+
+export const APPLY_EVENT_SCRIPT = `
+local function refuse(key, wanted)
+  local found = redis.call('TYPE', key)
+  if type(found) == 'table' then found = found.ok end
+  if found ~= 'none' and found ~= wanted then
+    return redis.error_reply('WRONGTYPE ' .. key .. ' holds a ' .. found .. ', not a ' .. wanted)
+  end
+end
+local marker = redis.call('GET', KEYS[1])
+if marker then return {'${APPLY_STATUSES.duplicate}', marker} end
+local version = tonumber(ARGV[1])
+if KEYS[2] ~= '' then
+  local stored = ${storedVersionLua("KEYS[2]")}
+  if stored >= version then
+    redis.call('SET', KEYS[1], '${EVENT_MARKER_STATES.purged}', 'PX', ARGV[2])
+    return {'${APPLY_STATUSES.stale}', '${EVENT_MARKER_STATES.purged}'}
+  end
+end
+local refused = refuse(KEYS[3], 'stream')
+if refused then return refused end
+local writes = {}
+local i = ${FIRST_WRITE_ARGUMENT}
+for _ = 1, tonumber(ARGV[8]) do
+  refused = refuse(ARGV[i], 'hash')
+  if refused then return refused end
+  local stored = ${storedVersionLua("ARGV[i]")}
+  if stored < tonumber(ARGV[i + 1]) then writes[#writes + 1] = i end
+  i = i + ${WRITE_ARGUMENT_COUNT}
+end
+local deletes = i
+i = i + tonumber(ARGV[9])
+for _ = 1, tonumber(ARGV[10]) do
+  refused = refuse(ARGV[i], 'set')
+  if refused then return refused end
+  i = i + 1
+end
+for _, w in ipairs(writes) do
+  ${writeRecordLua("ARGV[w]", recordArgument, "  ")}
+end
+i = deletes
+for _ = 1, tonumber(ARGV[9]) do
+  redis.call('DEL', ARGV[i])
+  i = i + 1
+end
+for _ = 1, tonumber(ARGV[10]) do
+  local members = redis.call('SMEMBERS', ARGV[i])
+  for _, member in ipairs(members) do redis.call('DEL', member) end
+  redis.call('DEL', ARGV[i])
+  i = i + 1
+end
+local id = redis.call('XADD', KEYS[3], 'MAXLEN', '~', ARGV[4], '*', '${LOG_FIELDS.tags}', ARGV[5], '${LOG_FIELDS.eventId}', ARGV[6], '${LOG_FIELDS.at}', ARGV[7])
+redis.call('PUBLISH', ARGV[3], '{"id":"' .. id .. '",' .. string.sub(ARGV[11], 2))
+redis.call('SET', KEYS[1], '${EVENT_MARKER_STATES.applied}', 'PX', ARGV[2])
+return {'${APPLY_STATUSES.applied}', '${PURGES_OWED}', id}
+`;

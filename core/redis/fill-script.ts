@@ -1,0 +1,59 @@
+/**
+ * The fill script (core/cache/l2-store.ts `fill`): stores a record the Worker read
+ * from the origin unless Redis holds a newer version, or the invalidation log names
+ * one of its tags after the fill's cursor (an event won the race with this fill), and
+ * registers the key under its tag indexes. Replies with a FILL_OUTCOMES value.
+ *
+ * KEYS: 1 value, 2 log, 3.. tag index keys.
+ * ARGV: version, body, tags, storedAt, ttlMs (core/redis/record-hash.ts), sinceId, then tags.
+ */
+import { FILL_OUTCOMES, LOG_FIELDS } from "./fields";
+import { storedVersionLua, writeRecordLua } from "./record-hash";
+
+/** The record's slots come first in ARGV. */
+const recordArgument = (offset: number) => `ARGV[${1 + offset}]`;
+
+// A version of 0 is the origin's "no version": such a fill always writes.
+export const FILL_SCRIPT = `
+local version = tonumber(ARGV[1])
+local existing = ${storedVersionLua("KEYS[1]")}
+if existing >= 0 and version > 0 and existing >= version then return '${FILL_OUTCOMES.older}' end
+if ARGV[6] ~= '' then
+  local wanted = {}
+  for i = 7, #ARGV do wanted[ARGV[i]] = true end
+  local entries = redis.call('XRANGE', KEYS[2], ARGV[6], '+', 'COUNT', 1001)
+  if #entries > 1000 then return '${FILL_OUTCOMES.raced}' end
+  -- Trimming removes from the head: while the cursor's own entry is there, nothing after it is
+  -- gone. Without it (or from the empty-log cursor 0-0), entries may have been trimmed unseen.
+  if ARGV[6] ~= '0-0' and (#entries == 0 or entries[1][1] ~= ARGV[6]) then return '${FILL_OUTCOMES.raced}' end
+  if ARGV[6] == '0-0' then
+    local ok, info = pcall(redis.call, 'XINFO', 'STREAM', KEYS[2])
+    if ok then
+      local length, added = 0, 0
+      for i = 1, #info, 2 do
+        if info[i] == 'length' then length = info[i + 1] end
+        if info[i] == 'entries-added' then added = info[i + 1] end
+      end
+      if added > length then return '${FILL_OUTCOMES.raced}' end
+    end
+  end
+  for _, entry in ipairs(entries) do
+    if entry[1] ~= ARGV[6] then
+      local fields = entry[2]
+      for i = 1, #fields, 2 do
+        if fields[i] == '${LOG_FIELDS.tags}' then
+          for tag in string.gmatch(fields[i + 1], '%S+') do
+            if wanted[tag] then return '${FILL_OUTCOMES.raced}' end
+          end
+        end
+      end
+    end
+  end
+end
+${writeRecordLua("KEYS[1]", recordArgument)}
+for i = 3, #KEYS do
+  redis.call('SADD', KEYS[i], KEYS[1])
+  if redis.call('PTTL', KEYS[i]) < tonumber(ARGV[5]) then redis.call('PEXPIRE', KEYS[i], ARGV[5]) end
+end
+return '${FILL_OUTCOMES.stored}'
+`;

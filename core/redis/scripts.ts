@@ -1,0 +1,25 @@
+/**
+ * Every Redis script the system runs, with the SHA-1 Redis knows it by, pinned.
+ *
+ * A script is part of the storage format, and its writers deploy apart: the Worker
+ * runs the fill script, the event Lambda the apply-event script, so for a while an old
+ * script and a new one work on the same keys. Pinning the hash makes a change to a
+ * script's text a deliberate one: test/core/redis/scripts.test.ts fails until the pin
+ * is updated with it. The pin is also the name an operator finds a script by in Redis
+ * (SCRIPT EXISTS, SLOWLOG). The clients still hash the text themselves (Script.exec).
+ */
+import { APPLY_EVENT_SCRIPT } from "./apply-event-script";
+import { FILL_SCRIPT } from "./fill-script";
+import { READ_LOG_SCRIPT } from "./read-log-script";
+
+export interface PinnedScript {
+  readonly source: string;
+  /** Lowercase hex SHA-1 of `source`. */
+  readonly sha1: string;
+}
+
+export const REDIS_SCRIPTS = {
+  fill: { source: FILL_SCRIPT, sha1: "c03af65255e8438cae2b88d13d944b89302ef15e" },
+  readLog: { source: READ_LOG_SCRIPT, sha1: "86683d05cc1c3a407230a442b8f616a6787c3983" },
+  applyEvent: { source: APPLY_EVENT_SCRIPT, sha1: "5928adc66d5c2192f1c538a20b904204d26e6c76" },
+} as const satisfies Record<string, PinnedScript>;
