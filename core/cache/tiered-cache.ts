@@ -69,7 +69,7 @@ export interface WaitUntil {
 
 export interface TieredCacheOptions {
   readonly l2: L2Store;
-  /** Fetches `path` from the origin; the signal aborts at the hard timeout. */
+  /** Fetches `path` from the origin; the signal aborts at `originTimeoutMs`. */
   readonly fetchOrigin: (path: string, signal: AbortSignal) => Promise<Response>;
   readonly policies: DataClassPolicies;
   readonly clock: Clock;

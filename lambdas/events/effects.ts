@@ -8,7 +8,7 @@
  * `market.stats_updated` / `orderbook.updated` when it has them; until then the edge
  * refills them from the origin on the next read.
  */
-import type { DataClassPolicies } from "../../core/data-classes";
+import type { DataClassName, DataClassPolicies } from "../../core/data-classes";
 import type { Gpu } from "../../core/domain";
 import type { MarketplaceEvent } from "../../core/events";
 import type { Keyspace } from "../../core/keys";
@@ -34,18 +34,26 @@ export interface EventPlan {
   readonly paths: readonly string[];
 }
 
-function gpuWrite(keys: Keyspace, gpu: Gpu, now: number, policies: DataClassPolicies): RecordWrite {
-  return {
-    key: keys.gpu(gpu.gpuId),
-    record: { version: gpu.version, body: JSON.stringify(gpu), tags: [tags.gpu(gpu.gpuId)], storedAt: now },
-    ttlSeconds: policies.gpu.l2TtlSeconds,
-  };
+/** Builds the write-through of one entity record: its own tag, its data class's L2 TTL. */
+type RecordWriter = (
+  key: string,
+  entity: { readonly version: number },
+  tag: string,
+  dataClass: DataClassName,
+) => RecordWrite;
+
+function recordWriter(now: number, policies: DataClassPolicies): RecordWriter {
+  return (key, entity, tag, dataClass) => ({
+    key,
+    record: { version: entity.version, body: JSON.stringify(entity), tags: [tag], storedAt: now },
+    ttlSeconds: policies[dataClass].l2TtlSeconds,
+  });
 }
 
 /** A GPU's change: its record, and the stats of its region and type (derived). */
-function gpuEffects(keys: Keyspace, gpus: readonly Gpu[], now: number, policies: DataClassPolicies) {
+function gpuEffects(keys: Keyspace, gpus: readonly Gpu[], write: RecordWriter) {
   return {
-    writes: gpus.map((gpu) => gpuWrite(keys, gpu, now, policies)),
+    writes: gpus.map((gpu) => write(keys.gpu(gpu.gpuId), gpu, tags.gpu(gpu.gpuId), "gpu")),
     deletes: gpus.map((gpu) => keys.marketStats(gpu.region, gpu.gpuType)),
     tags: gpus.flatMap((gpu) => tagsForGpuChange(gpu)),
   };
@@ -77,16 +85,17 @@ export function planEvent(
     tags: unique(parts.tags),
     paths,
   });
+  const write = recordWriter(now, policies);
 
   switch (event.type) {
     case "gpu.upserted":
     case "gpu.status_changed":
-      return plan(keys.gpu(event.data.gpu.gpuId), gpuEffects(keys, [event.data.gpu], now, policies));
+      return plan(keys.gpu(event.data.gpu.gpuId), gpuEffects(keys, [event.data.gpu], write));
 
     case "booking.created":
     case "booking.cancelled": {
       const { gpu } = event.data;
-      const effects = gpuEffects(keys, [gpu], now, policies);
+      const effects = gpuEffects(keys, [gpu], write);
       return plan(keys.gpu(gpu.gpuId), {
         writes: effects.writes,
         deletes: [...effects.deletes, keys.orderBook(gpu.gpuType, gpu.region)],
@@ -96,20 +105,11 @@ export function planEvent(
 
     case "pricing.updated": {
       const { price, gpus } = event.data;
-      const effects = gpuEffects(keys, gpus, now, policies);
+      const effects = gpuEffects(keys, gpus, write);
       const priceKey = keys.price(price.gpuType, price.region);
       return plan(priceKey, {
         writes: [
-          {
-            key: priceKey,
-            record: {
-              version: price.version,
-              body: JSON.stringify(price),
-              tags: [tags.price(price.gpuType, price.region)],
-              storedAt: now,
-            },
-            ttlSeconds: policies.pricing.l2TtlSeconds,
-          },
+          write(priceKey, price, tags.price(price.gpuType, price.region), "pricing"),
           ...effects.writes,
         ],
         deletes: [...effects.deletes, keys.marketStats(price.region, price.gpuType)],
@@ -123,20 +123,11 @@ export function planEvent(
 
     case "provider.status_changed": {
       const { provider, gpus } = event.data;
-      const effects = gpuEffects(keys, gpus, now, policies);
+      const effects = gpuEffects(keys, gpus, write);
       const providerKey = keys.provider(provider.providerId);
       return plan(providerKey, {
         writes: [
-          {
-            key: providerKey,
-            record: {
-              version: provider.version,
-              body: JSON.stringify(provider),
-              tags: [tags.provider(provider.providerId)],
-              storedAt: now,
-            },
-            ttlSeconds: policies.provider.l2TtlSeconds,
-          },
+          write(providerKey, provider, tags.provider(provider.providerId), "provider"),
           ...effects.writes,
         ],
         deletes: effects.deletes,
@@ -148,18 +139,7 @@ export function planEvent(
       const { stats } = event.data;
       const key = keys.marketStats(stats.region, stats.gpuType);
       return plan(key, {
-        writes: [
-          {
-            key,
-            record: {
-              version: stats.version,
-              body: JSON.stringify(stats),
-              tags: [tags.marketStats(stats.region, stats.gpuType)],
-              storedAt: now,
-            },
-            ttlSeconds: policies["market-stats"].l2TtlSeconds,
-          },
-        ],
+        writes: [write(key, stats, tags.marketStats(stats.region, stats.gpuType), "market-stats")],
         deletes: [],
         tags: statsTagsFor(stats.region, stats.gpuType),
       });
@@ -169,18 +149,7 @@ export function planEvent(
       const { orderBook } = event.data;
       const key = keys.orderBook(orderBook.gpuType, orderBook.region);
       return plan(key, {
-        writes: [
-          {
-            key,
-            record: {
-              version: orderBook.version,
-              body: JSON.stringify(orderBook),
-              tags: [tags.orderBook(orderBook.gpuType, orderBook.region)],
-              storedAt: now,
-            },
-            ttlSeconds: policies["order-book"].l2TtlSeconds,
-          },
-        ],
+        writes: [write(key, orderBook, tags.orderBook(orderBook.gpuType, orderBook.region), "order-book")],
         deletes: [],
         tags: orderBookTagsFor(orderBook.gpuType, orderBook.region),
       });

@@ -68,8 +68,9 @@ function retryAfterMs(value: string | null, clock: Clock): number | undefined {
 export function boundedRetryAfter(maxMs: number, clock: Clock, base: typeof fetch = fetch): typeof fetch {
   return async (input, init) => {
     const response = await base(input, init);
+    // `retry-after-ms` is milliseconds (the SDK reads it so); only `retry-after` is seconds or a date.
     const waitMs = Math.max(
-      retryAfterMs(response.headers.get("retry-after-ms"), clock) ?? 0,
+      Number.parseFloat(response.headers.get("retry-after-ms") ?? "") || 0,
       retryAfterMs(response.headers.get("retry-after"), clock) ?? 0,
     );
     if (waitMs <= maxMs) return response;

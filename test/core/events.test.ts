@@ -5,7 +5,7 @@
  */
 import { describe, expect, it } from "vitest";
 import { EVENT_TYPES, InvalidEventError, MAX_EVENTS_PER_BATCH, parseEventBody } from "../../core/events";
-import { clone, EventFactory, nextEventId, type RawEvent } from "../lambdas/events/fixtures";
+import { clone, EventFactory, nextEventId, type RawEvent } from "../support/event-fixtures";
 
 /** The error `parseEventBody` throws for `body`; fails the test when it does not throw one. */
 function refusal(body: unknown): InvalidEventError {

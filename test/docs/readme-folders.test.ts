@@ -46,7 +46,10 @@ describe("README folder table", () => {
 
   it("names every top-level folder and every folder inside core/, dev/ and lambdas/", () => {
     const listed = new Set(tableFolders());
-    const missing = [...trackedFolders()].filter((folder) => !listed.has(folder)).sort();
+    // A top folder described row by row inside (dev/, lambdas/) is named by its rows.
+    const named = (folder: string) =>
+      listed.has(folder) || [...listed].some((row) => row.startsWith(`${folder}/`));
+    const missing = [...trackedFolders()].filter((folder) => !named(folder)).sort();
     expect(missing).toEqual([]);
   });
 });

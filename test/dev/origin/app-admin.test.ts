@@ -12,8 +12,8 @@ import {
   providerSchema,
 } from "../../../core/domain";
 import type { OriginCounters } from "../../../dev/origin/app";
-import { recordingSleep } from "../../lambdas/purge/helpers";
 import { ManualClock } from "../../support/manual-clock";
+import { recordingSleep } from "../../support/recording-sleep";
 import { admin, makeFixture, must, pickGpu, request } from "./helpers";
 
 type BookingReply = { booking: Booking; gpu: Gpu; marketStats: MarketStats[] };

@@ -14,7 +14,6 @@ import { createKeyspace, type Keyspace } from "../../../core/keys";
 import { encodeL2Record, type L2Record } from "../../../core/read-model";
 import { APPLIED_EVENT_TTL_SECONDS, createEventApplier } from "../../../lambdas/events/apply";
 import { planEvent } from "../../../lambdas/events/effects";
-import { LambdaSide } from "../../core/cache/helpers";
 import {
   ChannelListener,
   diff,
@@ -25,7 +24,8 @@ import {
   snapshot,
   uniquePrefix,
   upstashClient,
-} from "./fixtures";
+} from "../../support/event-fixtures";
+import { LambdaSide } from "../../support/redis";
 
 const NOW = 1_800_000_000_000;
 const redis = upstashClient();

@@ -16,7 +16,7 @@ import { createKeyspace } from "../../../core/keys";
 import { orderBookTagsFor, priceTagsFor, statsTagsFor, tags, tagsForGpuChange } from "../../../core/tags";
 import { parseEventsConfig } from "../../../lambdas/events/config";
 import { type EventPlan, planEvent } from "../../../lambdas/events/effects";
-import { EventFactory, parsed } from "./fixtures";
+import { EventFactory, parsed } from "../../support/event-fixtures";
 
 const keys = createKeyspace("plan");
 const NOW = 1_800_000_000_000;

@@ -13,8 +13,14 @@ import type { PurgeDispatcher } from "../../../lambdas/events/app";
 import { createEventApplier } from "../../../lambdas/events/apply";
 import { buildEventsApp } from "../../../lambdas/events/build";
 import { parseEventsConfig } from "../../../lambdas/events/config";
-import { LambdaSide } from "../../core/cache/helpers";
-import { EventFactory, parsed, type RawEvent, uniquePrefix, upstashClient } from "./fixtures";
+import {
+  EventFactory,
+  parsed,
+  type RawEvent,
+  uniquePrefix,
+  upstashClient,
+} from "../../support/event-fixtures";
+import { LambdaSide } from "../../support/redis";
 
 const lambda = new LambdaSide();
 afterAll(() => lambda.close());

@@ -161,6 +161,11 @@ describe("boundedRetryAfter", () => {
     expect(await shouldRetry({ "retry-after": "11" })).toBe("false");
   });
 
+  it("reads retry-after-ms as milliseconds, not seconds", async () => {
+    expect(await shouldRetry({ "retry-after-ms": "50" })).toBeNull();
+    expect(await shouldRetry({ "retry-after-ms": "10001" })).toBe("false");
+  });
+
   it("reads an HTTP-date Retry-After as the wait from the injected clock's now", async () => {
     const inSeconds = (seconds: number) => new Date(clock.now() + seconds * 1000).toUTCString();
     expect(await shouldRetry({ "retry-after": inSeconds(5) })).toBeNull();

@@ -1,5 +1,4 @@
-/** Hand-driven timers and a recording sleep, so coalescing windows and back-off are tested without waiting. */
-import type { ManualClock } from "../../support/manual-clock";
+/** Hand-driven timers that tell what is pending, so coalescing windows are tested without waiting. */
 import { ManualTimers } from "../../support/manual-timers";
 
 /** Manual timers (test/support/manual-timers.ts) that also tell which delays are still pending. */
@@ -26,13 +25,4 @@ export class RecordingTimers extends ManualTimers {
   }
 }
 
-/** A sleep that returns at once, records each delay, advances `clock` by it and runs `onSleep`. */
-export function recordingSleep(clock?: ManualClock, onSleep?: (ms: number, call: number) => void) {
-  const delays: number[] = [];
-  const sleep = async (ms: number) => {
-    delays.push(ms);
-    clock?.advance(ms);
-    onSleep?.(ms, delays.length);
-  };
-  return { sleep, delays };
-}
+export { recordingSleep } from "../../support/recording-sleep";

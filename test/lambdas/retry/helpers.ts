@@ -1,5 +1,5 @@
-import { type Message, ReceiveMessageCommand, SQSClient } from "@aws-sdk/client-sqs";
-import type { SqsFake, SqsFakeQueueOptions } from "../../../dev/fakes/sqs";
+import { type Message, ReceiveMessageCommand, type SQSClient } from "@aws-sdk/client-sqs";
+import type { SqsFakeQueueOptions } from "../../../dev/fakes/sqs";
 import type { SqsEvent } from "../../../lambdas/retry/handler";
 
 export const RETRY_QUEUE = "purge-retry";
@@ -11,13 +11,7 @@ export const RETRY_QUEUES: readonly SqsFakeQueueOptions[] = [
   { name: RETRY_DLQ },
 ];
 
-export function sqsClient(fake: SqsFake): SQSClient {
-  return new SQSClient({
-    region: "us-east-1",
-    endpoint: fake.url,
-    credentials: { accessKeyId: "AKIDTEST", secretAccessKey: "test" },
-  });
-}
+export { sqsClient } from "../../support/sqs-client";
 
 export const silent = { info: () => {}, warn: () => {}, error: () => {} };
 

@@ -19,8 +19,8 @@ import {
 } from "@aws-sdk/client-sqs";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type SqsFake, startSqsFake } from "../../../../dev/fakes/sqs";
-import { sqsClient } from "../../../lambdas/retry/helpers";
 import { ManualClock } from "../../../support/manual-clock";
+import { sqsClient } from "../../../support/sqs-client";
 
 const clock = new ManualClock(Date.parse("2026-11-01T00:00:00Z"));
 let fake: SqsFake;

@@ -8,12 +8,12 @@ import { randomUUID } from "node:crypto";
 import type { Redis } from "@upstash/redis";
 import { Redis as IORedis } from "ioredis";
 import { inject } from "vitest";
-import type { MarketStats } from "../../../core/domain";
-import { type EventType, type MarketplaceEvent, parseEventBody } from "../../../core/events";
-import { MarketplaceStore } from "../../../dev/origin/store";
-import { readHash } from "../../core/cache/helpers";
+import type { MarketStats } from "../../core/domain";
+import { type EventType, type MarketplaceEvent, parseEventBody } from "../../core/events";
+import { MarketplaceStore } from "../../dev/origin/store";
+import { readHash } from "./redis";
 
-export { readHash, uniquePrefix, upstashClient } from "../../core/cache/helpers";
+export { readHash, uniquePrefix, upstashClient } from "./redis";
 
 /** An event as the booking system sends it (plain JSON, before validation). */
 export interface RawEvent {
