@@ -22,6 +22,8 @@ const isoTimestampSchema = z.iso.datetime({ offset: true });
 const moneySchema = z.number().finite().nonnegative();
 /** Monotonic per entity, set by the booking system; decides which write wins. */
 const versionSchema = z.number().int().nonnegative();
+/** What every entity the booking system changes carries last: its version and when it was set. */
+const versioned = { version: versionSchema, updatedAt: isoTimestampSchema } as const;
 
 export const gpuSchema = z.object({
   gpuId: identifierSchema,
@@ -32,8 +34,7 @@ export const gpuSchema = z.object({
   pricePerHour: moneySchema,
   performanceScore: z.number().finite().nonnegative(),
   memoryGb: z.number().int().positive(),
-  version: versionSchema,
-  updatedAt: isoTimestampSchema,
+  ...versioned,
 });
 export type Gpu = z.infer<typeof gpuSchema>;
 
@@ -41,8 +42,7 @@ export const priceSchema = z.object({
   gpuType: identifierSchema,
   region: identifierSchema,
   pricePerHour: moneySchema,
-  version: versionSchema,
-  updatedAt: isoTimestampSchema,
+  ...versioned,
 });
 export type Price = z.infer<typeof priceSchema>;
 
@@ -52,8 +52,7 @@ export const providerSchema = z.object({
   status: z.enum(PROVIDER_STATUSES),
   region: identifierSchema,
   gpuIds: z.array(identifierSchema),
-  version: versionSchema,
-  updatedAt: isoTimestampSchema,
+  ...versioned,
 });
 export type Provider = z.infer<typeof providerSchema>;
 
@@ -79,8 +78,7 @@ export const marketStatsSchema = z.object({
   /** Over available GPUs; null when none is available. */
   averagePricePerHour: moneySchema.nullable(),
   minPricePerHour: moneySchema.nullable(),
-  version: versionSchema,
-  updatedAt: isoTimestampSchema,
+  ...versioned,
 });
 export type MarketStats = z.infer<typeof marketStatsSchema>;
 
@@ -97,8 +95,7 @@ export const orderBookSchema = z.object({
   bids: z.array(orderBookLevelSchema),
   /** Lowest first. */
   asks: z.array(orderBookLevelSchema),
-  version: versionSchema,
-  updatedAt: isoTimestampSchema,
+  ...versioned,
 });
 export type OrderBook = z.infer<typeof orderBookSchema>;
 

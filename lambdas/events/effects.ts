@@ -135,24 +135,19 @@ export function planEvent(
       });
     }
 
+    // A derived view the booking system recomputed: its record, and the tags of every list it is in.
     case "market.stats_updated": {
-      const { stats } = event.data;
-      const key = keys.marketStats(stats.region, stats.gpuType);
-      return plan(key, {
-        writes: [write(key, stats, tags.marketStats(stats.region, stats.gpuType), "market-stats")],
-        deletes: [],
-        tags: statsTagsFor(stats.region, stats.gpuType),
-      });
+      const { region, gpuType } = event.data.stats;
+      const key = keys.marketStats(region, gpuType);
+      const record = write(key, event.data.stats, tags.marketStats(region, gpuType), "market-stats");
+      return plan(key, { writes: [record], deletes: [], tags: statsTagsFor(region, gpuType) });
     }
 
     case "orderbook.updated": {
-      const { orderBook } = event.data;
-      const key = keys.orderBook(orderBook.gpuType, orderBook.region);
-      return plan(key, {
-        writes: [write(key, orderBook, tags.orderBook(orderBook.gpuType, orderBook.region), "order-book")],
-        deletes: [],
-        tags: orderBookTagsFor(orderBook.gpuType, orderBook.region),
-      });
+      const { gpuType, region } = event.data.orderBook;
+      const key = keys.orderBook(gpuType, region);
+      const record = write(key, event.data.orderBook, tags.orderBook(gpuType, region), "order-book");
+      return plan(key, { writes: [record], deletes: [], tags: orderBookTagsFor(gpuType, region) });
     }
 
     case "cache.invalidate":

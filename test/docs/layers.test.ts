@@ -4,8 +4,8 @@
  *   scripts/, test/): what ships must not depend on what only runs here;
  * - core/ imports nothing outside core/ (it is what both runtimes share), and the two
  *   runtimes do not import each other;
- * - no two folders import each other, directly or round a longer circle, so every folder
- *   sits on a layer above the ones it uses.
+ * - no two folders, and no two files, import each other, directly or round a longer
+ *   circle, so every folder sits on a layer above the ones it uses.
  */
 import { execFileSync } from "node:child_process";
 import { existsSync, readFileSync } from "node:fs";
@@ -53,6 +53,39 @@ for (const file of sources) {
 
 const topOf = (file: string) => file.split("/")[0] as string;
 
+/** Tarjan's strongly connected components: every component of two or more nodes is a circle. */
+function circlesOf(graph: ReadonlyMap<string, ReadonlySet<string>>): string[][] {
+  let index = 0;
+  const order = new Map<string, number>();
+  const low = new Map<string, number>();
+  const stack: string[] = [];
+  const circles: string[][] = [];
+  const visit = (node: string) => {
+    order.set(node, index);
+    low.set(node, index++);
+    stack.push(node);
+    for (const next of graph.get(node) ?? []) {
+      if (!order.has(next)) {
+        visit(next);
+        low.set(node, Math.min(low.get(node) as number, low.get(next) as number));
+      } else if (stack.includes(next)) {
+        low.set(node, Math.min(low.get(node) as number, order.get(next) as number));
+      }
+    }
+    if (low.get(node) === order.get(node)) {
+      const component: string[] = [];
+      let member: string | undefined;
+      do {
+        member = stack.pop();
+        if (member) component.push(member);
+      } while (member !== node);
+      if (component.length > 1) circles.push(component.sort());
+    }
+  };
+  for (const node of graph.keys()) if (!order.has(node)) visit(node);
+  return circles;
+}
+
 describe("import layers", () => {
   it("reads the imports of every source file", () => {
     expect(sources.length).toBeGreaterThan(100);
@@ -83,38 +116,14 @@ describe("import layers", () => {
     for (const { from, to } of edges) {
       const a = folderOf(from);
       const b = folderOf(to);
-      if (a === b) continue;
-      graph.set(a, (graph.get(a) ?? new Set()).add(b));
+      if (a !== b) graph.set(a, (graph.get(a) ?? new Set()).add(b));
     }
-    // Tarjan's strongly connected components: any component of two or more folders is a circle.
-    let index = 0;
-    const order = new Map<string, number>();
-    const low = new Map<string, number>();
-    const stack: string[] = [];
-    const circles: string[][] = [];
-    const visit = (folder: string) => {
-      order.set(folder, index);
-      low.set(folder, index++);
-      stack.push(folder);
-      for (const next of graph.get(folder) ?? []) {
-        if (!order.has(next)) {
-          visit(next);
-          low.set(folder, Math.min(low.get(folder) as number, low.get(next) as number));
-        } else if (stack.includes(next)) {
-          low.set(folder, Math.min(low.get(folder) as number, order.get(next) as number));
-        }
-      }
-      if (low.get(folder) === order.get(folder)) {
-        const component: string[] = [];
-        let member: string | undefined;
-        do {
-          member = stack.pop();
-          if (member) component.push(member);
-        } while (member !== folder);
-        if (component.length > 1) circles.push(component.sort());
-      }
-    };
-    for (const folder of graph.keys()) if (!order.has(folder)) visit(folder);
-    expect(circles).toEqual([]);
+    expect(circlesOf(graph)).toEqual([]);
+  });
+
+  it("no files import each other round a circle", () => {
+    const graph = new Map<string, Set<string>>();
+    for (const { from, to } of edges) graph.set(from, (graph.get(from) ?? new Set()).add(to));
+    expect(circlesOf(graph)).toEqual([]);
   });
 });

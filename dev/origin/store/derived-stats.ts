@@ -4,7 +4,6 @@
  */
 import type { Gpu, MarketStats } from "../../../core/domain";
 import { freeze, pairKey } from "./records";
-import type { MarketplaceState } from "./state";
 
 export type StatsFigures = Omit<MarketStats, "version" | "updatedAt">;
 
@@ -42,7 +41,8 @@ export function computeStats(gpus: Iterable<Gpu>, region: string, gpuType: strin
 
 /** Recomputes the stats of every (region, type) the given GPU records belong to; returns those that changed. */
 export function refreshStats(
-  state: MarketplaceState,
+  // The two maps it reads and replaces, not the whole state: the state builds its first stats with computeStats.
+  state: { readonly gpus: ReadonlyMap<string, Gpu>; readonly stats: Map<string, MarketStats> },
   touched: readonly Gpu[],
   updatedAt: string,
 ): MarketStats[] {
