@@ -34,6 +34,7 @@ export default defineConfig({
                 UPSTASH_REDIS_REST_TOKEN: inject("bridgeToken"),
                 ORIGIN_URL: inject("originUrl"),
                 TEST_REDIS_BACKEND: inject("bridgeBackend"),
+                TEST_PURGE_RECORDER_URL: inject("purgeRecorderUrl"),
               },
             },
           })),

@@ -2,8 +2,8 @@
  * npm run bench [-- --quick | --smoke] [--out <dir>] [--publish]
  *
  * Starts everything it measures (redis-server, the bridges, the origin, the event app with
- * the CDN and SQS fakes, Workers in workerd), drives load from a separate process, stops
- * everything, and writes <out>/latest.json, latest.md and latest.svg (default bench/out, which
+ * the CDN and SQS fakes, Workers in workerd; for freshness through every tier, the local stack with
+ * its two Varnish caches), drives load from a separate process, stops everything, and writes <out>/latest.json, latest.md and latest.svg (default bench/out, which
  * git ignores, so running the bench never dirties the tree). `--publish` also writes them to
  * bench/results, the committed copy the README shows: refreshing it is a deliberate change.
  * Scenarios run one after another on the same machine, so compare ratios, not absolute times.
@@ -28,6 +28,7 @@ import {
   runEngineVsBentocache,
 } from "./scenarios/engine-vs-bentocache";
 import { runEventsThroughput } from "./scenarios/events-throughput";
+import { runFreshnessTiers } from "./scenarios/freshness-tiers";
 import { runL1Ceiling } from "./scenarios/l1-ceiling";
 import { gpuCountFor, runMix } from "./scenarios/mix";
 import { runPeers } from "./scenarios/peers";
@@ -91,8 +92,10 @@ async function main(): Promise<void> {
   const services = await step("starting services", () =>
     startBenchServices({ gpuCount: gpuCountFor(profile.mixKeys), cloudfront: cloudfrontMode }),
   );
+  // The freshness scenario's own stack, while it runs: its varnishd run detached and must go too.
+  let stopFreshnessStack: (() => Promise<void>) | undefined;
   const stopOnSignal = () => {
-    void services.stop().finally(() => process.exit(130));
+    void Promise.allSettled([services.stop(), stopFreshnessStack?.()]).finally(() => process.exit(130));
   };
   process.once("SIGINT", stopOnSignal);
   process.once("SIGTERM", stopOnSignal);
@@ -104,21 +107,22 @@ async function main(): Promise<void> {
     | "l1BytesPer1kEntries"
     | "l1HeapBytesPer1kEntries"
     | "engineVsBentocache"
+    | "freshnessTiers"
   >;
   let engineVsBentocache: BenchResults["engineVsBentocache"];
   let l1BytesPer1kEntries: number;
   let l1HeapBytesPer1kEntries: number;
   try {
     const ours = await services.startOurWorker();
-    const l1 = await step("1/7 L1 ceiling", () => runL1Ceiling(services, ours, profile));
-    const peers = await step("2/7 peers", () => runPeers(services, ours, profile));
-    const propagation = await step("4/7 propagation", () =>
+    const l1 = await step("1/8 L1 ceiling", () => runL1Ceiling(services, ours, profile));
+    const peers = await step("2/8 peers", () => runPeers(services, ours, profile));
+    const propagation = await step("4/8 propagation", () =>
       runPropagation(services, ours, profile, cloudfrontMode),
     );
     await ours.stop();
-    const mix = await step("3/7 mix", () => runMix(services, profile));
-    const events = await step("5/7 event throughput", () => runEventsThroughput(services, profile));
-    engineVsBentocache = await step("6/7 engine vs bentocache", () =>
+    const mix = await step("3/8 mix", () => runMix(services, profile));
+    const events = await step("5/8 event throughput", () => runEventsThroughput(services, profile));
+    engineVsBentocache = await step("6/8 engine vs bentocache", () =>
       runEngineVsBentocache({
         redisUrl: services.redisServer.url,
         bridgeUrl: services.workerBridge.url,
@@ -147,7 +151,15 @@ async function main(): Promise<void> {
   } finally {
     await step("stopping services", () => services.stop());
   }
-  const bundle = await step("7/7 sizes", async () => {
+  // After the shared services stopped: this scenario brings up a whole stack of its own, twice.
+  const { freshnessTiers } = await step("8/8 freshness through every tier", () =>
+    runFreshnessTiers(profile, {
+      onStack: (stop) => {
+        stopFreshnessStack = stop;
+      },
+    }),
+  );
+  const bundle = await step("7/8 sizes", async () => {
     const worker = measureWorkerBundle();
     const lambda = await measureLambdaBundle();
     return {
@@ -162,6 +174,7 @@ async function main(): Promise<void> {
     ...figures,
     finishedAt: new Date().toISOString(),
     engineVsBentocache,
+    freshnessTiers,
     bundle,
     l1BytesPer1kEntries,
     l1HeapBytesPer1kEntries,

@@ -20,7 +20,10 @@ export interface DataClassPolicy {
   readonly l1MaxMs: number;
   /** Safety-net expiry of the Redis copy. */
   readonly l2TtlSeconds: number;
-  /** `s-maxage` for shared HTTP caches (Cloudflare, CloudFront). */
+  /**
+   * How long a shared HTTP cache in front of the Worker (Workers Cache; `s-maxage` and
+   * `CDN-Cache-Control: max-age`, workers/headers.ts) may hold an answer of this class.
+   */
   readonly cdnMaxAgeSeconds: number;
   /** `max-age` for browsers. */
   readonly browserMaxAgeSeconds: number;
@@ -32,13 +35,27 @@ const SECOND = 1000;
 const MINUTE = 60 * SECOND;
 const HOUR = 60 * MINUTE;
 
+/**
+ * The front tier (Workers Cache, in front of the Worker) is held by its TTL, not by purges:
+ * it allows 5 purge calls a minute (a bucket of 25) whatever the plan, and events arrive
+ * several a second, so purging it per event is impossible. Every class an event changes
+ * therefore gets a front TTL of 1 s: an answer there is at most 1 s older than the one the
+ * Worker would give, and the Worker's reflects an event within L1_SYNC_INTERVAL_MS plus one
+ * Redis round trip (workers/config.ts), so at the front the bound is that plus 1 s, with no
+ * purge at all. It still absorbs a hot key's burst: about one Worker call per key per second
+ * per location. Reference data changes
+ * by hand, rarely: it keeps an hour at the front and is purged by tag through the Worker's
+ * signed purge endpoint (workers/cache-purge/).
+ */
+const FRONT_TTL_SECONDS = 1;
+
 export const DEFAULT_DATA_CLASS_POLICIES: Readonly<Record<DataClassName, DataClassPolicy>> = {
-  availability: policy(5 * SECOND, 30 * SECOND, 5 * MINUTE, 5, 0, 60 * SECOND),
-  pricing: policy(15 * SECOND, 60 * SECOND, 15 * MINUTE, 30, 10, 5 * MINUTE),
-  gpu: policy(30 * SECOND, 2 * MINUTE, HOUR, 60, 30, 10 * MINUTE),
-  provider: policy(15 * SECOND, 60 * SECOND, 15 * MINUTE, 30, 10, 5 * MINUTE),
-  "market-stats": policy(10 * SECOND, 30 * SECOND, 5 * MINUTE, 10, 5, 5 * MINUTE),
-  "order-book": policy(2 * SECOND, 10 * SECOND, MINUTE, 2, 0, 30 * SECOND),
+  availability: policy(5 * SECOND, 30 * SECOND, 5 * MINUTE, FRONT_TTL_SECONDS, 0, 60 * SECOND),
+  pricing: policy(15 * SECOND, 60 * SECOND, 15 * MINUTE, FRONT_TTL_SECONDS, 10, 5 * MINUTE),
+  gpu: policy(30 * SECOND, 2 * MINUTE, HOUR, FRONT_TTL_SECONDS, 30, 10 * MINUTE),
+  provider: policy(15 * SECOND, 60 * SECOND, 15 * MINUTE, FRONT_TTL_SECONDS, 10, 5 * MINUTE),
+  "market-stats": policy(10 * SECOND, 30 * SECOND, 5 * MINUTE, FRONT_TTL_SECONDS, 5, 5 * MINUTE),
+  "order-book": policy(2 * SECOND, 10 * SECOND, MINUTE, FRONT_TTL_SECONDS, 0, 30 * SECOND),
   reference: policy(5 * MINUTE, 30 * MINUTE, 24 * HOUR, 3600, 300, 24 * HOUR),
 };
 

@@ -26,12 +26,22 @@ export interface Keyspace {
   response(cacheKey: string): string;
   /** The set of response keys that depend on a tag, so an event can drop them all. */
   tagIndex(tag: string): string;
+  /**
+   * The invalidation-log id of the newest event that named a tag (core/tag-versions.ts): the
+   * Worker asks the origin for it on an L2 miss, so a CDN copy from before the event never answers.
+   */
+  tagVersion(tag: string): string;
   /** The capped invalidation log (a stream) the Worker isolates read. */
   readonly invalidationLog: string;
   /** The pub/sub channel the same entries are published on, for long-lived subscribers. */
   readonly eventsChannel: string;
   /** Ids of events already applied (dedupe). */
   appliedEvent(eventId: string): string;
+  /**
+   * The token bucket every Lambda invocation spends Workers Cache purge calls from
+   * (core/redis/token-bucket-script.ts): the limit is per account, so the bucket is shared.
+   */
+  readonly workersCachePurgeBucket: string;
   /**
    * A key an operator names below the root, as the builders above spell it minus the
    * root (`gpu:gpu-00001`): cache.invalidate deletes (core/events.ts limits its alphabet).
@@ -63,9 +73,11 @@ export function createKeyspace(prefix: string = DEFAULT_KEY_PREFIX): Keyspace {
     reference: (name) => `${root}ref:${name}`,
     response: (cacheKey) => `${root}resp:${cacheKey}`,
     tagIndex: (tag) => `${root}tagidx:${tag}`,
+    tagVersion: (tag) => `${root}tagver:${tag}`,
     invalidationLog: `${root}log`,
     eventsChannel: `${root}events`,
     appliedEvent: (eventId) => `${root}applied:${eventId}`,
+    workersCachePurgeBucket: `${root}bucket:workers-cache-purge`,
     operatorKey: (keyBelowRoot) => `${root}${keyBelowRoot}`,
   };
 }

@@ -29,6 +29,12 @@
  *
  * CloudFront matches a path ending in `*` as a prefix; a path is "covered" when a
  * wildcard in the same set matches it, and covered paths are dropped.
+ *
+ * Workers Cache is purged by path prefix where tags cost too many calls
+ * (lambdas/purge/workers-cache/planner.ts): a tag's prefix is its CloudFront path without the
+ * `*` (the same routes, so one mapping), and a prefix matches by whole path segments, as
+ * Cloudflare's purge by prefix does: `/v1/gpus` matches `/v1/gpus`, `/v1/gpus?region=…` and
+ * `/v1/gpus/gpu-1`, never `/v1/gpusx`.
  */
 import { parseTag } from "./tags";
 
@@ -189,4 +195,92 @@ export function fitPathsToBudget(paths: Iterable<string>, budget: PathBudget): s
     if (deepest === undefined || parent === undefined) return undefined;
     current = replaceWith(current, new Set([deepest]), parent);
   }
+}
+
+/**
+ * The Workers Cache path prefix that purges at least what an operator's CloudFront path
+ * invalidates: the path itself when it has no wildcard or query, else the whole segments
+ * before the first `*` or `?` (`/v1/gpus/*` → `/v1/gpus`, `/v1/orderbook/A1*` →
+ * `/v1/orderbook`, since `A1*` also matches `A100`). Undefined when only the whole host
+ * would do (`/*`): the caller purges everything.
+ */
+export function purgePrefixOfPath(path: string): string | undefined {
+  if (!path.startsWith("/")) return undefined;
+  const cut = path.search(/[*?]/);
+  let prefix = cut < 0 ? path : path.slice(0, path.lastIndexOf("/", cut));
+  while (prefix.endsWith("/")) prefix = prefix.slice(0, -1);
+  return prefix === "" ? undefined : prefix;
+}
+
+/**
+ * The prefix that purges what one tag labels, or undefined for a tag no edge route carries:
+ * its CloudFront path without the trailing `*`, which is exact here because the tag names
+ * the route (`orderbooks:A100` labels `/v1/orderbook/A100?…`, never `A100-80GB`).
+ */
+export function purgePrefixForTag(tag: string): string | undefined {
+  const path = cloudFrontPathForTag(tag);
+  if (path === undefined) return undefined;
+  return path.endsWith("*") ? path.slice(0, -1) : path;
+}
+
+/** True when `prefix` matches every URL `other` matches (whole segments), and they differ. */
+export function prefixCovers(prefix: string, other: string): boolean {
+  return other !== prefix && other.startsWith(`${prefix}/`);
+}
+
+/** Deduplicates, drops prefixes another in the set covers, and sorts (code-unit order). */
+export function normalisePurgePrefixes(prefixes: Iterable<string>): string[] {
+  const unique = new Set(prefixes);
+  const covered = (prefix: string) => {
+    for (let parent = parentPrefix(prefix); parent !== undefined; parent = parentPrefix(parent))
+      if (unique.has(parent)) return true;
+    return false;
+  };
+  return [...unique].filter((prefix) => !covered(prefix)).sort();
+}
+
+/** One segment up: `/v1/gpus/gpu-1` → `/v1/gpus`; undefined for a single segment (`/v1`). */
+export function parentPrefix(prefix: string): string | undefined {
+  const cut = prefix.lastIndexOf("/");
+  return cut > 0 ? prefix.slice(0, cut) : undefined;
+}
+
+/**
+ * The narrowest set this greedy ladder finds of at most `max` prefixes that covers every
+ * one of `prefixes`: the largest group of siblings is folded into its parent first, else the
+ * deepest prefix is raised a level. Undefined when only the whole host would do (the caller
+ * purges everything instead).
+ */
+export function fitPrefixes(prefixes: Iterable<string>, max: number): string[] | undefined {
+  let current = normalisePurgePrefixes(prefixes);
+  while (current.length > Math.max(0, Math.floor(max))) {
+    const groups = new Map<string, string[]>();
+    for (const prefix of current) {
+      const parent = parentPrefix(prefix);
+      if (parent !== undefined) groups.set(parent, [...(groups.get(parent) ?? []), prefix]);
+    }
+    let best: [string, string[]] | undefined;
+    for (const entry of groups)
+      if (
+        !best ||
+        entry[1].length > best[1].length ||
+        (entry[1].length === best[1].length && entry[0].length > best[0].length)
+      )
+        best = entry;
+    if (!best) return undefined;
+    const [parent, members] = best;
+    if (members.length < 2) {
+      // No two share a parent: raise the deepest so they can meet higher up.
+      const deepest = [...current].sort(
+        (a, b) => b.split("/").length - a.split("/").length || (a < b ? -1 : 1),
+      )[0];
+      const raised = deepest === undefined ? undefined : parentPrefix(deepest);
+      if (deepest === undefined || raised === undefined) return undefined;
+      current = normalisePurgePrefixes([...current.filter((prefix) => prefix !== deepest), raised]);
+      continue;
+    }
+    const folded = new Set(members);
+    current = normalisePurgePrefixes([...current.filter((prefix) => !folded.has(prefix)), parent]);
+  }
+  return current;
 }

@@ -7,6 +7,7 @@
  * A tag is `<prefix>:<part>[:<part>]`; a part is an identifier (core/domain.ts, so
  * never a `:`), or `*` where a filter is absent.
  */
+import type { DataClassName } from "./data-classes";
 import { type Gpu, identifierSchema } from "./domain";
 
 const PREFIXES = {
@@ -136,6 +137,30 @@ export function parseTag(tag: string): ParsedTag | undefined {
     default:
       return undefined;
   }
+}
+
+/** The data class of the responses each kind of tag labels (workers/routes.ts gives each route its class). */
+const TAG_DATA_CLASSES: { readonly [Kind in ParsedTag["kind"]]: DataClassName } = {
+  gpu: "gpu",
+  listing: "availability",
+  price: "pricing",
+  priceList: "pricing",
+  provider: "provider",
+  marketStats: "market-stats",
+  statsList: "market-stats",
+  orderBook: "order-book",
+  orderBookList: "order-book",
+  reference: "reference",
+};
+
+/**
+ * The data class of the responses `tag` labels, or undefined for a tag parseTag refuses:
+ * a purge decides by the class's front TTL whether it is worth sending, and an unknown tag
+ * (an operator's own) is always sent, since nothing says how long its copies live.
+ */
+export function tagDataClass(tag: string): DataClassName | undefined {
+  const parsed = parseTag(tag);
+  return parsed === undefined ? undefined : TAG_DATA_CLASSES[parsed.kind];
 }
 
 /** Every listing tag a change to a GPU in (region, type) makes stale: exact, by region, by type, all. */

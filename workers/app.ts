@@ -6,6 +6,8 @@ import { Hono } from "hono";
 import { LRUCache } from "lru-cache";
 import { type CacheLookup, OriginUnavailableError, type TieredCache } from "../core/cache/tiered-cache";
 import type { Keyspace } from "../core/keys";
+import type { Clock } from "../core/time/clock";
+import { CACHE_PURGE_PATH, cachePurgeHandler } from "./cache-purge";
 import type { WorkerConfig } from "./config";
 import { WorkerConfigError } from "./config";
 import { cachingHeaders, etagMatches, serverTiming } from "./headers";
@@ -17,6 +19,8 @@ export interface EdgeServices {
   readonly keys: Keyspace;
   /** Direct origin fetch, for requests that must bypass every cache. */
   readonly fetchOrigin: (path: string, init?: RequestInit) => Promise<Response>;
+  readonly clock: Clock;
+  readonly logger: Pick<Console, "warn" | "error">;
 }
 
 type Env = { Bindings: Record<string, unknown> };
@@ -148,6 +152,20 @@ export function createEdgeApp(getServices: (env: Record<string, unknown>) => Edg
     });
   });
 
+  // Purges the cache in front of this Worker (Workers Cache); 404 without PURGE_WEBHOOK_SECRETS.
+  app.post(
+    CACHE_PURGE_PATH,
+    cachePurgeHandler((env) => {
+      const { config, clock, logger } = getServices(env);
+      return {
+        secrets: config.purgeSecrets,
+        edgeCachePurgeUrl: config.edgeCachePurgeUrl,
+        nowSeconds: () => Math.floor(clock.now() / 1000),
+        logger,
+      };
+    }),
+  );
+
   app.notFound((c) => c.json({ error: "Not found" }, 404, { "Cache-Control": "no-store" }));
 
   app.onError((error, c) => {
@@ -165,7 +183,8 @@ export function createEdgeApp(getServices: (env: Record<string, unknown>) => Edg
       return c.json({ error: error.message }, 500, { "Cache-Control": "no-store" });
     }
     console.error("edge worker error", error);
-    return c.json({ error: "internal error" }, 500);
+    // A cache in front (Workers Cache) must not keep an error.
+    return c.json({ error: "internal error" }, 500, { "Cache-Control": "no-store" });
   });
 
   return app;

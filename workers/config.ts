@@ -6,28 +6,55 @@ import {
   ConfigError,
   cachePoliciesSetting,
   combine,
+  commaList,
   httpUrl,
   integer,
   keyPrefix,
+  matching,
   optional,
+  type Rule,
   readSettings,
   refine,
+  refuse,
   required,
   sourceOf,
+  switchable,
   text,
   valueOrThrow,
 } from "../core/config";
 import type { DataClassPolicies } from "../core/data-classes";
 import { DEFAULT_KEY_PREFIX } from "../core/keys";
+import {
+  DEFAULT_ORIGIN_VERSION_PARAM,
+  ORIGIN_VERSION_PARAM_PATTERN,
+  ORIGIN_VERSION_PARAM_RULE,
+} from "../core/tag-versions";
+import { WEBHOOK_SECRET_PATTERN } from "../core/webhook-signature";
+import { ROUTE_QUERY_PARAMETERS } from "./routes";
 
 /** Bindings that are secrets (`wrangler secret put`), never vars in wrangler.toml. */
-export const WORKER_SECRET_BINDINGS = ["UPSTASH_REDIS_REST_TOKEN", "OPERATOR_TOKEN"] as const;
+export const WORKER_SECRET_BINDINGS = [
+  "UPSTASH_REDIS_REST_TOKEN",
+  "OPERATOR_TOKEN",
+  "PURGE_WEBHOOK_SECRETS",
+] as const;
 
 export class WorkerConfigError extends ConfigError {
   override readonly name = "WorkerConfigError";
 }
 
 const positive = integer({ min: 1 });
+
+const queryParameterName = matching(ORIGIN_VERSION_PARAM_PATTERN, ORIGIN_VERSION_PARAM_RULE);
+/** A query parameter name no route reads: the origin would take the version for a filter. */
+const originVersionParam: Rule<string> = {
+  expected: `${ORIGIN_VERSION_PARAM_RULE}, none of ${ROUTE_QUERY_PARAMETERS.join(", ")}`,
+  parse: (raw) => {
+    const parsed = queryParameterName.parse(raw);
+    return parsed.ok && ROUTE_QUERY_PARAMETERS.includes(parsed.value) ? refuse() : parsed;
+  },
+};
+const webhookSecret = matching(WEBHOOK_SECRET_PATTERN, "a secret like whsec_<base64>");
 
 const SETTINGS = {
   redisUrl: required("UPSTASH_REDIS_REST_URL", httpUrl),
@@ -39,9 +66,29 @@ const SETTINGS = {
   l1MaxBytes: optional("L1_MAX_BYTES", positive, { fallback: 32 * 1024 * 1024 }),
   l1MaxEntries: optional("L1_MAX_ENTRIES", positive, { fallback: 10_000 }),
   originTimeoutMs: optional("ORIGIN_TIMEOUT_MS", positive, { fallback: 5_000 }),
+  /**
+   * The query parameter refills carry their tags' newest version in (core/tag-versions.ts), so
+   * CloudFront never answers one with a copy from before an event; `""` turns it off.
+   */
+  originVersionParam: switchable("ORIGIN_VERSION_PARAM", originVersionParam, {
+    fallback: DEFAULT_ORIGIN_VERSION_PARAM,
+    off: undefined,
+  }),
   policies: cachePoliciesSetting,
   /** Bearer token for /_cache/stats; without it the stats stay closed. */
   operatorToken: optional("OPERATOR_TOKEN", text({ minLength: 16 }), { secret: true }),
+  /**
+   * Signing secrets of POST /_cache/purge (one, or two during a rotation); without them the
+   * endpoint does not exist (workers/cache-purge/).
+   */
+  purgeSecrets: optional("PURGE_WEBHOOK_SECRETS", commaList(webhookSecret, { min: 1, max: 2 }), {
+    secret: true,
+  }),
+  /**
+   * A front cache speaking the HTTP purge protocol (the local Varnish), purged where Workers
+   * Cache's `ctx.cache` is absent: workerd has none.
+   */
+  edgeCachePurgeUrl: optional("EDGE_CACHE_PURGE_URL", httpUrl),
 };
 
 const L2_TIMEOUTS = {
@@ -61,8 +108,12 @@ export interface WorkerConfig {
   readonly l2SoftTimeoutMs: number;
   readonly l2HardTimeoutMs: number;
   readonly originTimeoutMs: number;
+  /** Undefined: origin fetches carry no tag version. */
+  readonly originVersionParam: string | undefined;
   readonly policies: DataClassPolicies;
   readonly operatorToken: string | undefined;
+  readonly purgeSecrets: readonly string[] | undefined;
+  readonly edgeCachePurgeUrl: string | undefined;
 }
 
 export function parseWorkerConfig(env: Record<string, unknown>): WorkerConfig {
@@ -90,7 +141,10 @@ export function parseWorkerConfig(env: Record<string, unknown>): WorkerConfig {
     l2SoftTimeoutMs: timeouts.l2SoftTimeoutMs,
     l2HardTimeoutMs: timeouts.l2HardTimeoutMs,
     originTimeoutMs: settings.originTimeoutMs,
+    originVersionParam: settings.originVersionParam,
     policies: settings.policies,
     operatorToken: settings.operatorToken,
+    purgeSecrets: settings.purgeSecrets,
+    edgeCachePurgeUrl: settings.edgeCachePurgeUrl,
   };
 }

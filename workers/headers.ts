@@ -6,7 +6,11 @@ export function serverTiming(timings: readonly TierTiming[]): string {
   return timings.map((timing) => `${timing.tier};dur=${timing.ms.toFixed(1)}`).join(", ");
 }
 
-/** Browser and CDN lifetimes per data class; only shareable answers get public ones. */
+/**
+ * Browser and CDN lifetimes per data class; only shareable answers get public ones.
+ * `CDN-Cache-Control` is what Workers Cache in front of the Worker holds an answer by (1 s for
+ * event-driven classes: core/data-classes.ts); `s-maxage` says the same to other shared caches.
+ */
 export function cachingHeaders(
   answer: CacheAnswer,
   policy: DataClassPolicy,

@@ -56,8 +56,11 @@ export function buildServices(
     l2SoftTimeoutMs: config.l2SoftTimeoutMs,
     l2HardTimeoutMs: config.l2HardTimeoutMs,
     originTimeoutMs: config.originTimeoutMs,
+    ...(config.originVersionParam ? { originVersionParam: config.originVersionParam } : {}),
   });
-  return { config, cache, keys, fetchOrigin };
+  const clock = dependencies.clock ?? systemClock;
+  const logger = dependencies.logger ?? console;
+  return { config, cache, keys, fetchOrigin, clock, logger };
 }
 
 export default createEdgeApp((env) => {

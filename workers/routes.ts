@@ -50,6 +50,14 @@ const listingQuery = z.object({
 const regionTypeQuery = z.object({ region: optionalId, type: optionalId });
 const regionQuery = z.object({ region: optionalId });
 
+/**
+ * Every query parameter a route reads (the origin's names too): the origin version parameter
+ * must be none of them (workers/config.ts), or the origin would read a version as a filter.
+ */
+export const ROUTE_QUERY_PARAMETERS: readonly string[] = [
+  ...new Set([listingQuery, regionTypeQuery, regionQuery].flatMap((schema) => Object.keys(schema.shape))),
+];
+
 export type Query = Readonly<Record<string, string | undefined>>;
 
 /** Builds the lookup for a route; throws InvalidRequestError on a bad parameter. */

@@ -18,6 +18,14 @@ export interface BenchProfile {
   readonly engineDurationMs: number;
   /** The key universe of the mix (the figure is 10,000). */
   readonly mixKeys: number;
+  /**
+   * Freshness through every tier: seconds of reading per mode (two modes, a stack each, about
+   * 5 s of start and stop apiece); the writer stops one bound (2 s) before the readers.
+   */
+  readonly freshnessSeconds: number;
+  readonly freshnessReaders: number;
+  /** One booking, cancellation or price change per this interval. */
+  readonly freshnessEventIntervalMs: number;
 }
 
 export const PROFILES: Readonly<Record<BenchProfile["name"], BenchProfile>> = {
@@ -35,6 +43,9 @@ export const PROFILES: Readonly<Record<BenchProfile["name"], BenchProfile>> = {
     batchedEvents: 20_000,
     engineDurationMs: 4_000,
     mixKeys: 10_000,
+    freshnessSeconds: 30,
+    freshnessReaders: 6,
+    freshnessEventIntervalMs: 250,
   },
   quick: {
     name: "quick",
@@ -50,6 +61,9 @@ export const PROFILES: Readonly<Record<BenchProfile["name"], BenchProfile>> = {
     batchedEvents: 5_000,
     engineDurationMs: 600,
     mixKeys: 10_000,
+    freshnessSeconds: 12,
+    freshnessReaders: 6,
+    freshnessEventIntervalMs: 250,
   },
   /** For the test that the harness starts and writes valid results; its figures mean nothing. */
   smoke: {
@@ -66,5 +80,9 @@ export const PROFILES: Readonly<Record<BenchProfile["name"], BenchProfile>> = {
     batchedEvents: 200,
     engineDurationMs: 200,
     mixKeys: 300,
+    // Just past the bound, so the writer sends a couple of changes and every figure exists.
+    freshnessSeconds: 2.5,
+    freshnessReaders: 4,
+    freshnessEventIntervalMs: 200,
   },
 };

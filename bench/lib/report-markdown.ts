@@ -6,7 +6,7 @@
  * separators, milliseconds with one decimal, ratios with two decimals (two significant digits
  * below 0.01, so a tiny ratio does not print as 0.00×), percentages with two decimals.
  */
-import type { BenchResults, LoadSummary, PeerResult, Percentiles } from "./results";
+import type { BenchResults, FreshnessMode, LoadSummary, PeerResult, Percentiles } from "./results";
 
 const DASH = "—";
 
@@ -69,6 +69,72 @@ export function describeMachine(results: BenchResults): string {
     `Node ${m.node}`,
     `redis-server ${m.redisServer}`,
   ].join(", ");
+}
+
+/** `HIT 96.9%, EXPIRED 2.6%`: each value's share, largest first. */
+export function formatShares(shares: Readonly<Record<string, number>>): string {
+  const entries = Object.entries(shares).sort(([a, x], [b, y]) => y - x || (a < b ? -1 : 1));
+  return entries.length === 0
+    ? DASH
+    : entries.map(([name, share]) => `${name} ${fixed(share * 100, 1)}%`).join(", ");
+}
+
+function freshnessRows(label: string, mode: FreshnessMode): string[][] {
+  return mode.classes.map((item) => [
+    label,
+    item.dataClass,
+    formatInt(item.reads),
+    `${formatInt(item.beyondBound)}${item.errors > 0 ? ` (${formatInt(item.errors)} failed)` : ""}`,
+    formatMs(item.boundMs),
+    formatMs(item.ageMs.p50),
+    formatMs(item.ageMs.p99),
+    formatMs(item.ageMs.max),
+    formatShares(item.frontStatus),
+    `${formatShares(item.workerTier)} (${formatInt(item.workerAnswered)})`,
+  ]);
+}
+
+function freshnessSection(results: BenchResults): string[] {
+  const f = results.freshnessTiers;
+  if ("skipped" in f) return [`Not run: ${f.skipped}.`];
+  const { fixed: on, beforeFix: off } = f;
+  const shown = (mode: FreshnessMode) =>
+    `record ${formatInt(mode.bookings.record.shownWithinBound)} of ${formatInt(mode.bookings.record.changes)}, ` +
+    `listing ${formatInt(mode.bookings.listing.shownWithinBound)} of ${formatInt(mode.bookings.listing.changes)}`;
+  const back = (mode: FreshnessMode) => {
+    const c = mode.backCache;
+    return (
+      `${c.workerOriginFetches === null ? DASH : formatInt(c.workerOriginFetches)} Worker origin fetches ` +
+      `(${c.versionedOriginFetches === null ? DASH : formatInt(c.versionedOriginFetches)} versioned), ` +
+      `${formatInt(c.originRequests)} reached the origin`
+    );
+  };
+  return [
+    ...table(
+      [
+        "Mode",
+        "Class",
+        "Reads",
+        "Beyond bound",
+        "Bound",
+        "Age p50",
+        "p99",
+        "max",
+        "Front (CF-Cache-Status)",
+        "Worker (X-Cache, n)",
+      ],
+      ["l", "l", "r", "r", "r", "r", "r", "r", "l", "l"],
+      [...freshnessRows("as configured", on), ...freshnessRows("before the fix", off)],
+    ),
+    "",
+    `- Bookings shown through the front within the bound: ${shown(on)} (before the fix: ${shown(off)}).`,
+    `- Back cache: ${back(on)} (before the fix: ${back(off)}).`,
+    `- Workers Cache purge calls per 1,000 events: ${
+      f.workersCachePurgeCallsPer1kEvents === null
+        ? "not counted (the local stack exposes no count yet)"
+        : formatPer1k(f.workersCachePurgeCallsPer1kEvents)
+    }.`,
+  ];
 }
 
 /** Makes text safe inside a Markdown table cell (or inline): no pipes, no line breaks. */
@@ -281,6 +347,19 @@ export function renderMarkdownSummary(results: BenchResults, options: { chartFil
     ),
     "",
     `L1 memory per 1,000 GPU records: ${formatKiB(r.l1BytesPer1kEntries)} counted against \`L1_MAX_BYTES\`, ${formatKiB(r.l1HeapBytesPer1kEntries)} of heap measured.`,
+  );
+
+  const fr = r.freshnessTiers;
+  section(
+    "skipped" in fr
+      ? "**8 · Freshness through every tier**"
+      : `**8 · Freshness through every tier** — ${formatInt(fr.fixed.readers)} readers through the front cache for ` +
+          `${fixed(fr.fixed.durationSeconds, Number.isInteger(fr.fixed.durationSeconds) ? 0 : 1)} s per mode, one booking, cancellation or price change every ` +
+          `${formatInt(fr.fixed.eventIntervalMs)} ms (${fixed(fr.fixed.deliveriesPerSecond, 1)} deliveries/s, ` +
+          `${fixed(fr.fixed.eventsPerSecond, 1)} events/s with their market stats); bound = front TTL + ` +
+          `\`L1_SYNC_INTERVAL_MS\` (${formatInt(fr.syncIntervalMs)} ms) + ${formatInt(fr.marginMs)} ms; ` +
+          `"before the fix" is \`ORIGIN_VERSION_PARAM=""\``,
+    ...freshnessSection(r),
   );
 
   // A destination with spaces or parentheses needs the <...> form.

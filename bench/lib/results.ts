@@ -4,6 +4,7 @@
  * reports take it as their only input. Field names the issue fixes are kept verbatim.
  */
 import { z } from "zod";
+import { DATA_CLASS_NAMES } from "../../core/data-classes";
 
 const count = z.number().int().nonnegative();
 const ms = z.number().nonnegative();
@@ -49,6 +50,74 @@ export const targetSchema = z.object({
   met: z.boolean(),
 });
 export type TargetCheck = z.infer<typeof targetSchema>;
+
+/** One data class in one freshness run (dev/freshness/summary.ts ClassFreshness). */
+export const freshnessClassSchema = z.object({
+  dataClass: z.enum(DATA_CLASS_NAMES),
+  /** cdnMaxAgeSeconds · 1000 + L1_SYNC_INTERVAL_MS + the margin (dev/freshness/bounds.ts). */
+  boundMs: ms,
+  reads: count,
+  errors: count,
+  /** Reads that missed at least one acknowledged version. */
+  staleReads: count,
+  beyondBound: count,
+  /** The age of each read: the time since the oldest acknowledged version it missed (0 for none). */
+  ageMs: percentilesSchema,
+  /** Share of the reads per CF-Cache-Status value (the front cache). */
+  frontStatus: z.record(z.string(), ratio),
+  /** Reads the front cache passed to the Worker (not HIT or STALE). */
+  workerAnswered: count,
+  /** Share of those per X-Cache value (the Worker's tiers). */
+  workerTier: z.record(z.string(), ratio),
+});
+
+const visibilitySchema = z.object({
+  changes: count,
+  shownWithinBound: count,
+  /** From the 202 to the first read sent after it that showed the change. */
+  shownAfterMs: percentilesSchema,
+});
+
+export const freshnessModeSchema = z.object({
+  /** The Worker's ORIGIN_VERSION_PARAM: "" is versioned refills off, as before the fix. */
+  originVersionParam: z.string(),
+  durationSeconds: z.number().positive(),
+  readers: count,
+  eventIntervalMs: ms,
+  /** Webhook deliveries the writer sent, and the events in them (market-stats ones included). */
+  deliveries: count,
+  events: count,
+  deliveriesPerSecond: z.number().nonnegative(),
+  eventsPerSecond: z.number().nonnegative(),
+  classes: z.array(freshnessClassSchema),
+  bookings: z.object({ record: visibilitySchema, listing: visibilitySchema }),
+  backCache: z.object({
+    /** Public GETs the origin served: each came through the back cache. */
+    originRequests: count,
+    workerOriginFetches: count.nullable(),
+    versionedOriginFetches: count.nullable(),
+    /** Worker origin fetches the origin never saw: answered by the back cache. */
+    backCacheHitsAtLeast: count.nullable(),
+  }),
+});
+export type FreshnessMode = z.infer<typeof freshnessModeSchema>;
+
+export const freshnessTiersSchema = z.union([
+  z.object({
+    syncIntervalMs: count,
+    marginMs: count,
+    cloudfrontCompletionDelayMs: count,
+    /** As configured: refills carry their tags' version. */
+    fixed: freshnessModeSchema,
+    /** ORIGIN_VERSION_PARAM="": refills as before the fix. */
+    beforeFix: freshnessModeSchema,
+    /** Null while the local stack counts no Workers Cache purge calls. */
+    workersCachePurgeCallsPer1kEvents: z.number().nonnegative().nullable(),
+  }),
+  /** Outside CI without varnishd: not run, and its targets count as missed. */
+  z.object({ skipped: z.string() }),
+]);
+export type FreshnessTiers = z.infer<typeof freshnessTiersSchema>;
 
 export const benchResultsSchema = z.object({
   startedAt: z.iso.datetime(),
@@ -164,6 +233,9 @@ export const benchResultsSchema = z.object({
   l1BytesPer1kEntries: count,
   /** Heap growth measured for the same 1,000 entries (Node, after GC). */
   l1HeapBytesPer1kEntries: count,
+
+  // 8. Freshness through every tier
+  freshnessTiers: freshnessTiersSchema,
 
   targets: z.array(targetSchema),
 });

@@ -109,7 +109,7 @@ function restClient(url: string, token: string): Redis {
 }
 
 /**
- * What createRedisL2Store calls on the Upstash client — `hgetall` and `createScript(...).exec`
+ * What createRedisL2Store calls on the Upstash client — `hgetall`, `mget` and `createScript(...).exec`
  * (EVALSHA, then EVAL on NOSCRIPT, as @upstash/redis's Script does) — over ioredis, replying
  * in the shapes @upstash/redis gives with automaticDeserialization: false. The cast is the
  * price of not implementing the hundreds of methods the store never calls.
@@ -119,6 +119,7 @@ function tcpUpstashClient(io: IORedis): Redis {
     // Upper case on purpose: ioredis turns a lower-case `hgetall` reply into an object, while
     // the Upstash client hands back Redis's flat [field, value, …] array.
     hgetall: (key: string) => io.call("HGETALL", key),
+    mget: (...keys: string[]) => io.mget(...keys),
     createScript: (script: string) => {
       const sha = createHash("sha1").update(script).digest("hex");
       return {
@@ -446,6 +447,7 @@ const emptyL2: L2Store = {
   get: async () => undefined,
   fill: async () => "stored",
   readLog: async () => ({ lastId: "0-0", entries: [], lost: false }),
+  tagVersions: async (tags) => tags.map(() => undefined),
 };
 
 /**

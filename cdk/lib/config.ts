@@ -11,7 +11,10 @@
  * |                         | as CACHE_POLICIES so its write-through TTLs match the Worker's fills     |
  * | distributionId          | optional; use this existing distribution instead of creating one         |
  * | distributionDomainName  | required with distributionId; its `dxxxx.cloudfront.net` name            |
- * | cloudflareZoneId        | optional; the Cloudflare zone to purge (unset: Cloudflare purges only log) |
+ * | cloudflareZoneId        | optional; the Cloudflare zone to purge by tag, only for a deployment that |
+ * |                         | puts content of its own in the zone cache (unset: no zone purge)         |
+ * | workersCachePurgeUrl    | optional; the Worker's purge endpoint, `https://<worker>/_cache/purge`: |
+ * |                         | both Lambdas purge Workers Cache through it (unset: those purges only log) |
  * | retryMaxReceiveCount    | optional; receives before a message goes to the DLQ, 1 to 1000 (default 5) |
  * | reservedConcurrency     | optional; reserved concurrency of the webhook Lambda, 1 to 10000         |
  * | alarmEmail              | optional; an address subscribed to the alarm topic                       |
@@ -44,6 +47,7 @@ export interface EdgeCacheConfig {
   readonly distributionId?: string;
   readonly distributionDomainName?: string;
   readonly cloudflareZoneId?: string;
+  readonly workersCachePurgeUrl?: string;
   readonly retryMaxReceiveCount: number;
   readonly reservedConcurrency?: number;
   readonly alarmEmail?: string;
@@ -72,6 +76,7 @@ const SETTINGS = {
     matching(HOSTNAME, "a host name such as d111111abcdef8.cloudfront.net"),
   ),
   cloudflareZoneId: optional("cloudflareZoneId", matching(/^[a-f0-9]{32}$/, "a 32-character hex zone id")),
+  workersCachePurgeUrl: optional("workersCachePurgeUrl", url({ protocols: ["https"] })),
   // SQS allows 1..1000; the retry handler's back-off makes more than ~20 receives pointless.
   retryMaxReceiveCount: optional("retryMaxReceiveCount", integer({ min: 1, max: 1000 }), {
     fallback: DEFAULT_RETRY_MAX_RECEIVE_COUNT,
@@ -110,6 +115,9 @@ export function parseEdgeCacheConfig(read: ContextReader): EdgeCacheConfig {
       ? { distributionDomainName: settings.distributionDomainName }
       : {}),
     ...(settings.cloudflareZoneId !== undefined ? { cloudflareZoneId: settings.cloudflareZoneId } : {}),
+    ...(settings.workersCachePurgeUrl !== undefined
+      ? { workersCachePurgeUrl: settings.workersCachePurgeUrl }
+      : {}),
     ...(settings.reservedConcurrency !== undefined
       ? { reservedConcurrency: settings.reservedConcurrency }
       : {}),

@@ -11,6 +11,7 @@ import { PolicyStatement } from "aws-cdk-lib/aws-iam";
 import { type FunctionUrl, FunctionUrlAuthType } from "aws-cdk-lib/aws-lambda";
 import { SqsEventSource } from "aws-cdk-lib/aws-lambda-event-sources";
 import type { Construct } from "constructs";
+import { WORKERS_CACHE_DEFAULTS } from "../../lambdas/purge/workers-cache/limits";
 import type { EdgeCacheConfig } from "./config";
 import { EdgeCacheAlarms } from "./constructs/edge-cache-alarms";
 import { EdgeCacheSecrets } from "./constructs/edge-cache-secrets";
@@ -24,8 +25,12 @@ export interface EdgeCacheStackProps extends StackProps {
 
 /** The retry Lambda's timeout; the queue's visibility timeout is six times it (AWS's advice). */
 const RETRY_FUNCTION_TIMEOUT = Duration.seconds(60);
-/** SQS collects messages this long before invoking, so CloudFront purges of a burst coalesce. */
-export const RETRY_BATCHING_WINDOW = Duration.seconds(5);
+/**
+ * SQS collects messages this long before invoking, so the purges of a burst arrive as a few
+ * batches: the Workers Cache purge window (one refill of its 5-a-minute bucket, so a steady
+ * stream costs about a call a window), which also coalesces CloudFront's invalidations.
+ */
+export const RETRY_BATCHING_WINDOW = Duration.seconds(Math.ceil(WORKERS_CACHE_DEFAULTS.windowMs / 1000));
 export const RETRY_BATCH_SIZE = 100;
 
 export class EdgeCacheStack extends Stack {
@@ -41,7 +46,10 @@ export class EdgeCacheStack extends Stack {
     super(scope, id, props);
     const { config } = props;
 
-    this.secrets = new EdgeCacheSecrets(this, "Secrets");
+    const workersCachePurgeUrl = config.workersCachePurgeUrl;
+    this.secrets = new EdgeCacheSecrets(this, "Secrets", {
+      workersCachePurge: workersCachePurgeUrl !== undefined,
+    });
     this.retryQueue = new PurgeRetryQueue(this, "PurgeRetry", {
       maxReceiveCount: config.retryMaxReceiveCount,
       visibilityTimeout: Duration.seconds(RETRY_FUNCTION_TIMEOUT.toSeconds() * 6),
@@ -54,11 +62,25 @@ export class EdgeCacheStack extends Stack {
         : {}),
     });
 
+    const redisEnvironment: Record<string, string> = {
+      UPSTASH_REDIS_REST_URL: config.upstashRedisRestUrl,
+      UPSTASH_REDIS_REST_TOKEN_SECRET_ARN: this.secrets.upstashRedisRestToken.secretArn,
+      KEY_PREFIX: config.keyPrefix,
+    };
+    const workersCacheSecret = this.secrets.workersCachePurgeSecret;
     const cdnEnvironment: Record<string, string> = {
       CLOUDFRONT_DISTRIBUTION_ID: this.distribution.distribution.distributionId,
       CLOUDFLARE_API_TOKEN_SECRET_ARN: this.secrets.cloudflareApiToken.secretArn,
       PURGE_RETRY_QUEUE_URL: this.retryQueue.queue.queueUrl,
       ...(config.cloudflareZoneId ? { CLOUDFLARE_ZONE_ID: config.cloudflareZoneId } : {}),
+      // Both Lambdas purge Workers Cache (the event one only without a queue), from one bucket in Redis.
+      ...(workersCachePurgeUrl && workersCacheSecret
+        ? {
+            WORKERS_CACHE_PURGE_URL: workersCachePurgeUrl,
+            WORKERS_CACHE_PURGE_SECRET_SECRET_ARN: workersCacheSecret.secretArn,
+            WORKERS_CACHE_PURGE_WINDOW_MS: String(RETRY_BATCHING_WINDOW.toMilliseconds()),
+          }
+        : {}),
     };
 
     this.webhook = new EdgeFunction(this, "Webhook", {
@@ -69,10 +91,8 @@ export class EdgeCacheStack extends Stack {
         ? { reservedConcurrentExecutions: config.reservedConcurrency }
         : {}),
       environment: {
-        UPSTASH_REDIS_REST_URL: config.upstashRedisRestUrl,
-        UPSTASH_REDIS_REST_TOKEN_SECRET_ARN: this.secrets.upstashRedisRestToken.secretArn,
+        ...redisEnvironment,
         WEBHOOK_SECRETS_SECRET_ARN: this.secrets.webhookSecrets.secretArn,
-        KEY_PREFIX: config.keyPrefix,
         // The Worker's overrides too: its write-through TTLs must match the Worker's fills.
         ...(config.cachePolicies !== undefined ? { CACHE_POLICIES: config.cachePolicies } : {}),
         ...cdnEnvironment,
@@ -83,15 +103,21 @@ export class EdgeCacheStack extends Stack {
     this.secrets.webhookSecrets.grantRead(this.webhook.function);
     this.secrets.upstashRedisRestToken.grantRead(this.webhook.function);
     this.secrets.cloudflareApiToken.grantRead(this.webhook.function);
+    workersCacheSecret?.grantRead(this.webhook.function);
     this.retryQueue.queue.grantSendMessages(this.webhook.function);
 
     this.retry = new EdgeFunction(this, "Retry", {
       entry: "lambdas/retry/handler.ts",
       description: "Replays failed and deferred CDN purges from the retry queue (partial batch failures)",
       timeout: RETRY_FUNCTION_TIMEOUT,
-      environment: cdnEnvironment,
+      // Redis only for the Workers Cache purge bucket it shares with the webhook Lambda.
+      environment: workersCacheSecret ? { ...redisEnvironment, ...cdnEnvironment } : cdnEnvironment,
     });
     this.secrets.cloudflareApiToken.grantRead(this.retry.function);
+    if (workersCacheSecret) {
+      workersCacheSecret.grantRead(this.retry.function);
+      this.secrets.upstashRedisRestToken.grantRead(this.retry.function);
+    }
     // Consume (receive, delete, change visibility for the back-off) on the retry queue only.
     this.retryQueue.queue.grantConsumeMessages(this.retry.function);
     this.retry.function.addEventSource(

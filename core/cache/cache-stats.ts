@@ -10,6 +10,8 @@ export interface TieredCacheStats {
   redisCommands: number;
   redisErrors: number;
   originErrors: number;
+  /** Origin fetches that carried a tag version (core/tag-versions.ts): refills after an event. */
+  versionedOriginFetches: number;
   l1Evictions: { byTag: number; clears: number };
   syncs: number;
   fillsRefused: { older: number; raced: number };
@@ -24,6 +26,7 @@ export function zeroTieredCacheStats(): TieredCacheStats {
     redisCommands: 0,
     redisErrors: 0,
     originErrors: 0,
+    versionedOriginFetches: 0,
     l1Evictions: { byTag: 0, clears: 0 },
     syncs: 0,
     fillsRefused: { older: 0, raced: 0 },

@@ -1,7 +1,7 @@
 /**
  * L2 (Redis, read over the Upstash REST API) as the tiered cache needs it: read a
- * record, fill one without ever overwriting newer data, and read the invalidation
- * log since a cursor. Each operation is exactly one Redis command.
+ * record, fill one without ever overwriting newer data, read the invalidation log
+ * since a cursor, and read tags' versions. Each operation is exactly one Redis command.
  */
 import type { Redis } from "@upstash/redis";
 import { compareStreamIds, decodeLogEntry, type InvalidationLogEntry } from "../invalidation-log";
@@ -37,6 +37,11 @@ export interface L2Store {
   ): Promise<FillOutcome>;
   /** `cursor` undefined asks only for the current end of the log. */
   readLog(cursor: string | undefined, maxEntries: number): Promise<LogRead>;
+  /**
+   * The version of each tag (core/tag-versions.ts: the log id of the newest event naming it),
+   * in the order given; undefined for a tag no event named (or whose version expired).
+   */
+  tagVersions(tags: readonly string[]): Promise<Array<string | undefined>>;
 }
 
 /**
@@ -89,6 +94,16 @@ export function createRedisL2Store(redis: Redis, keys: Keyspace): L2Store {
         // The log was deleted or reset behind the cursor.
         compareStreamIds(lastId, cursor) < 0;
       return { lastId, entries: lost ? [] : entries, lost };
+    },
+
+    async tagVersions(tags) {
+      if (tags.length === 0) return [];
+      const reply: unknown = await redis.mget(...tags.map((tag) => keys.tagVersion(tag)));
+      const values = Array.isArray(reply) ? reply : [];
+      return tags.map((_, index) => {
+        const value: unknown = values[index];
+        return value === null || value === undefined ? undefined : String(value);
+      });
     },
   };
 }

@@ -22,6 +22,8 @@ export interface LoadedValue {
   readonly version: number;
   readonly timings: TierTiming[];
   readonly passHeaders?: Record<string, string>;
+  /** The path the origin was asked, tag version included: followers of a private answer ask the same. */
+  readonly originPath?: string;
 }
 
 export const JSON_CONTENT_TYPE = "application/json";

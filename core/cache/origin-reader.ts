@@ -79,6 +79,7 @@ export class OriginReader {
         version: 0,
         timings,
         passHeaders,
+        originPath: path,
       };
     }
     counters.hits.origin += 1;
@@ -93,6 +94,7 @@ export class OriginReader {
       etag: storable ? await strongEtag(body) : undefined,
       version: Number.isFinite(version) && version > 0 ? version : 0,
       timings,
+      originPath: path,
     };
   }
 }

@@ -1,8 +1,10 @@
 /**
  * The tiered-cache engine (DESIGN "The tiers"): L1 (this isolate's memory) → L2
  * (Redis) → origin, with single-flight, stale-while-revalidate, stale-if-error,
- * timeouts, a circuit breaker on Redis, race-safe fills and the bounded-freshness
- * sync of L1 against the invalidation log.
+ * timeouts, a circuit breaker on Redis, race-safe fills, the bounded-freshness
+ * sync of L1 against the invalidation log, and refills that ask the origin for the
+ * newest version of their tags (core/tag-versions.ts), so a CDN in front of the origin
+ * cannot answer them with a copy from before an event.
  *
  * This class composes the parts and holds the read path: l1-store.ts (L1, its tag
  * index and the race-safe fill), log-sync.ts (the invalidation-log sync), shared-work.ts
@@ -14,6 +16,7 @@
  * cursor and counters last as long as the isolate does.
  */
 import type { DataClassName, DataClassPolicies, DataClassPolicy } from "../data-classes";
+import { newestTagVersion, versionedOriginPath } from "../tag-versions";
 import { type Clock, systemTimers, type Timers } from "../time/clock";
 import { type TieredCacheStats, zeroTieredCacheStats } from "./cache-stats";
 import type { CircuitState } from "./circuit-breaker";
@@ -39,7 +42,7 @@ export interface CacheLookup {
   readonly indexed: boolean;
   readonly dataClass: DataClassName;
   readonly tags: readonly string[];
-  /** Path and query to ask the origin on a miss. */
+  /** Path and query to ask the origin on a miss (the tag version, when there is one, is added to it). */
   readonly originPath: string;
 }
 
@@ -84,6 +87,11 @@ export interface TieredCacheOptions {
   readonly l2SoftTimeoutMs: number;
   readonly l2HardTimeoutMs: number;
   readonly originTimeoutMs: number;
+  /**
+   * The query parameter an origin fetch after an L2 miss carries the newest version of the
+   * lookup's tags in (core/tag-versions.ts); absent or empty: the origin is asked `originPath` as is.
+   */
+  readonly originVersionParam?: string;
   readonly breaker?: { readonly failureThreshold: number; readonly cooldownMs: number };
 }
 
@@ -147,8 +155,8 @@ export class TieredCache {
       timers: this.timers,
       counters: this.stats,
     });
-    // A load is an L2 read and an origin fetch, each bounded by its own timeout.
-    this.loads = new SingleFlight(this.timers, options.l2HardTimeoutMs + options.originTimeoutMs);
+    // A load is an L2 read, a tag-version read and an origin fetch, each bounded by its own timeout.
+    this.loads = new SingleFlight(this.timers, 2 * options.l2HardTimeoutMs + options.originTimeoutMs);
   }
 
   /** L1 size, for /_cache/stats. */
@@ -255,7 +263,11 @@ export class TieredCache {
       ? flight.promise
       : this.loads
           .follow(lookup.key, flight)
-          .then((loaded) => (loaded.source === "BYPASS" ? this.origin.read(lookup.originPath, []) : loaded));
+          .then((loaded) =>
+            loaded.source === "BYPASS"
+              ? this.readOrigin(lookup, loaded.originPath ?? lookup.originPath, [])
+              : loaded,
+          );
     if (!fallback) return pending;
     let handle: unknown;
     const soft = new Promise<"serve-stale">((resolve) => {
@@ -290,26 +302,52 @@ export class TieredCache {
     const timings: TierTiming[] = [];
 
     const started = this.options.clock.now();
+    let originPath = lookup.originPath;
     const read = this.guard.tryCall("Redis read", () => this.options.l2.get(lookup.l2Key));
     if (read) {
       const outcome = await read;
-      timings.push({ tier: "l2", ms: this.options.clock.now() - started });
       if (outcome.ok && outcome.value) {
+        timings.push({ tier: "l2", ms: this.options.clock.now() - started });
         this.stats.hits.l2 += 1;
         const loaded = await loadedFromL2(outcome.value, timings);
         this.fillL1(lookup, loaded, seqAtStart);
         return loaded;
       }
-      if (outcome.ok) this.stats.misses.l2 += 1;
+      if (outcome.ok) {
+        this.stats.misses.l2 += 1;
+        // Only after a clean miss: a Redis that just failed the read gets no second wait.
+        originPath = await this.versionedOriginPath(lookup);
+      }
+      timings.push({ tier: "l2", ms: this.options.clock.now() - started });
     }
 
-    const loaded = await this.origin.read(lookup.originPath, timings);
+    const loaded = await this.readOrigin(lookup, originPath, timings);
     if (loaded.storable) {
       this.fillL1(lookup, loaded, seqAtStart);
       // Without a cursor the fill could not tell whether an event raced it: L2 is left alone.
       if (cursorAtStart !== undefined) this.fillL2(lookup, loaded, cursorAtStart, ctx);
     }
     return loaded;
+  }
+
+  /**
+   * `originPath` with the newest version of the lookup's tags (one MGET through the guard).
+   * Without one (no event named them, versioning off, or the read failed: counted and logged
+   * by the guard) the origin is asked the plain path: a refill never fails for want of it.
+   */
+  private async versionedOriginPath(lookup: CacheLookup): Promise<string> {
+    const param = this.options.originVersionParam;
+    if (!param || lookup.tags.length === 0) return lookup.originPath;
+    const read = this.guard.tryCall("Redis tag versions", () => this.options.l2.tagVersions(lookup.tags));
+    const outcome = read ? await read : undefined;
+    if (!outcome?.ok) return lookup.originPath;
+    return versionedOriginPath(lookup.originPath, param, newestTagVersion(outcome.value));
+  }
+
+  /** Asks the origin for `path`, counting the fetches that carry a tag version. */
+  private readOrigin(lookup: CacheLookup, path: string, timings: TierTiming[]): Promise<LoadedValue> {
+    if (path !== lookup.originPath) this.stats.versionedOriginFetches += 1;
+    return this.origin.read(path, timings);
   }
 
   private fillL1(lookup: CacheLookup, loaded: LoadedValue, seqAtStart: number): void {

@@ -29,4 +29,5 @@ export {
   type SettingsOf,
   type SettingsSpec,
   sourceOf,
+  switchable,
 } from "./settings";

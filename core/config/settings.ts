@@ -82,6 +82,27 @@ export function optional<T>(
   };
 }
 
+/**
+ * A feature setting with a default that an explicit empty string turns off: unset (undefined,
+ * null) is `fallback`, `""` is `off`, anything else is read by `rule`. Unlike `optional`, where
+ * the empty string means unset, because `NAME = ""` in wrangler.toml must be able to switch a
+ * default feature off.
+ */
+export function switchable<T, Off>(
+  name: string,
+  rule: Rule<T>,
+  options: SettingOptions & { readonly fallback: T; readonly off: Off },
+): Setting<T | Off> {
+  return {
+    name,
+    read(source) {
+      const raw = source(name);
+      if (raw === "") return valid(options.off);
+      return isUnset(raw) ? valid(options.fallback) : readWith(name, rule, raw, options);
+    },
+  };
+}
+
 export type SettingsSpec = Readonly<Record<string, Setting<unknown>>>;
 
 export type SettingsOf<S extends SettingsSpec> = {

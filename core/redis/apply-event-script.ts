@@ -2,22 +2,27 @@
  * The apply-event script (lambdas/events/apply.ts): one event's whole Redis step,
  * all or nothing: dedupe, version check, write-through of the new records, removal of
  * derived records and of the aggregate responses indexed under its tags, one
- * invalidation-log entry and one PUBLISH, then the applied-event marker.
+ * invalidation-log entry, the entry's id as the version of every tag it names
+ * (core/tag-versions.ts: the Worker's refills ask the origin for it), one PUBLISH, then the
+ * applied-event marker.
  * Replies {status, marker state or PURGES_OWED, log id when it wrote one}.
  *
  * KEYS: 1 applied marker, 2 version key ('' = none), 3 log.
  * ARGV: 1 event version, 2 marker ttl ms, 3 channel, 4 log max length, 5 tags, 6 event id, 7 at,
  *       8 #writes, 9 #deletes, 10 #tags, 11 message without its id (JSON: the emulator has no cjson),
+ *       12 tag-version ttl ms,
  *       then per write: key, then its record (core/redis/record-hash.ts: version, body, tags,
- *       storedAt, ttlMs); then delete keys; then tag index keys.
+ *       storedAt, ttlMs); then delete keys; then tag index keys; then tag-version keys (as many,
+ *       in the same order: the keys are passed, like the index keys, not built in Lua).
  * Redis keeps what a script wrote before a command fails, so every key is checked (type, stored
  * version) before the first write: a key of the wrong type fails the event with nothing written.
+ * Tag-version keys need no check: SET replaces a key of any type.
  */
 import { APPLY_STATUSES, EVENT_MARKER_STATES, LOG_FIELDS, PURGES_OWED } from "./fields";
 import { RECORD_ARGUMENT_COUNT, storedVersionLua, writeRecordLua } from "./record-hash";
 
 /** ARGV slot of the first write's key; each write is its key followed by its record. */
-const FIRST_WRITE_ARGUMENT = 12;
+const FIRST_WRITE_ARGUMENT = 13;
 const WRITE_ARGUMENT_COUNT = 1 + RECORD_ARGUMENT_COUNT;
 /** Slot `offset` of the record of the write whose key is at ARGV[w]. */
 const recordArgument = (offset: number) => `ARGV[w + ${1 + offset}]`;
@@ -73,6 +78,10 @@ for _ = 1, tonumber(ARGV[10]) do
   i = i + 1
 end
 local id = redis.call('XADD', KEYS[3], 'MAXLEN', '~', ARGV[4], '*', '${LOG_FIELDS.tags}', ARGV[5], '${LOG_FIELDS.eventId}', ARGV[6], '${LOG_FIELDS.at}', ARGV[7])
+for _ = 1, tonumber(ARGV[10]) do
+  redis.call('SET', ARGV[i], id, 'PX', ARGV[12])
+  i = i + 1
+end
 redis.call('PUBLISH', ARGV[3], '{"id":"' .. id .. '",' .. string.sub(ARGV[11], 2))
 redis.call('SET', KEYS[1], '${EVENT_MARKER_STATES.applied}', 'PX', ARGV[2])
 return {'${APPLY_STATUSES.applied}', '${PURGES_OWED}', id}

@@ -11,6 +11,7 @@
 import { APPLY_EVENT_SCRIPT } from "./apply-event-script";
 import { FILL_SCRIPT } from "./fill-script";
 import { READ_LOG_SCRIPT } from "./read-log-script";
+import { TOKEN_BUCKET_SCRIPT } from "./token-bucket-script";
 
 export interface PinnedScript {
   readonly source: string;
@@ -21,5 +22,6 @@ export interface PinnedScript {
 export const REDIS_SCRIPTS = {
   fill: { source: FILL_SCRIPT, sha1: "c03af65255e8438cae2b88d13d944b89302ef15e" },
   readLog: { source: READ_LOG_SCRIPT, sha1: "86683d05cc1c3a407230a442b8f616a6787c3983" },
-  applyEvent: { source: APPLY_EVENT_SCRIPT, sha1: "5928adc66d5c2192f1c538a20b904204d26e6c76" },
+  applyEvent: { source: APPLY_EVENT_SCRIPT, sha1: "a68a795a7bb2e8a88b7641442cd6ded8fa6fc042" },
+  tokenBucket: { source: TOKEN_BUCKET_SCRIPT, sha1: "ae1539985975b9acaf1e5b6049becbcfaac22cdb" },
 } as const satisfies Record<string, PinnedScript>;

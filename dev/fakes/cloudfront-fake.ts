@@ -8,9 +8,14 @@
  * the same invalidation, at most 15 wildcard / 3,000 individual paths in progress
  * (TooManyInvalidationsInProgress). In-progress invalidations complete after
  * `completeAfterMs` or on `completeAll()`. `failNext(n, kind)` injects errors.
+ *
+ * With `varnishBans`, an invalidation also takes effect: after a completion delay (CloudFront
+ * completes invalidations minutes later) its paths are banned on the Varnish playing CloudFront's
+ * caches (dev/varnish/back.vcl: `PURGE` with `X-Invalidation-Paths`), and only then is it Completed.
  */
 import { randomUUID } from "node:crypto";
 import { Hono } from "hono";
+import { systemTimers, type Timers } from "../../core/time/clock";
 import { escapeXml } from "../support/escape-xml";
 import { serveApp } from "../support/serve-app";
 import { child, parseXml, XmlParseError } from "./xml";
@@ -47,6 +52,27 @@ export interface CloudFrontFakeOptions {
   readonly distributions?: readonly string[];
   /** Milliseconds, for completion times (default Date.now). */
   readonly now?: () => number;
+  /** Ban each accepted invalidation's paths on a Varnish once it completes (see the top of this file). */
+  readonly varnishBans?: VarnishBanOptions;
+}
+
+export interface VarnishBanOptions {
+  /** The Varnish in CloudFront's role. */
+  readonly url: string;
+  /** How long after its creation an invalidation takes effect (default 3,000 ms); `completeAfterMs` does not apply. */
+  readonly completionDelayMs?: number;
+  readonly timers?: Timers;
+  /** Where a ban Varnish refused is reported (default console). */
+  readonly logger?: Pick<Console, "warn">;
+}
+
+/** What became of one invalidation's bans. */
+export interface RecordedBan {
+  readonly invalidationId: string;
+  readonly paths: readonly string[];
+  /** `failed`: Varnish refused or did not answer; the invalidation stays InProgress. */
+  readonly status: "applied" | "failed";
+  readonly error?: string;
 }
 
 export interface RecordedInvalidation {
@@ -78,6 +104,10 @@ export interface CloudFrontFake {
   completeAll(): void;
   /** Invalidations still in progress. */
   inProgress(distributionId?: string): RecordedInvalidation[];
+  /** With `varnishBans`: every ban sent so far, in order (also at GET /_fake/bans). */
+  readonly bans: RecordedBan[];
+  /** Resolves when every ban whose delay has passed has been answered. */
+  bansSettled(): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -166,6 +196,41 @@ function parseBatch(body: string, maxPaths: number): { paths: string[]; callerRe
   return { paths: list, callerReference };
 }
 
+/** One header stays well inside varnishd's 8 KiB header limit (dev/varnish/varnishd.ts). */
+const MAX_BAN_HEADER_CHARS = 6_000;
+
+/**
+ * The paths in space-separated groups that fit one header. A URL holds no white space, quote or
+ * backslash unencoded, so those are percent-encoded as a client's request would have them.
+ */
+function banHeaders(paths: readonly string[]): string[] {
+  const groups: string[] = [];
+  let current = "";
+  for (const path of paths) {
+    const encoded = path.replace(/[\s"\\]/g, (char) => encodeURIComponent(char));
+    if (current && current.length + 1 + encoded.length > MAX_BAN_HEADER_CHARS) {
+      groups.push(current);
+      current = "";
+    }
+    current = current ? `${current} ${encoded}` : encoded;
+  }
+  if (current) groups.push(current);
+  return groups;
+}
+
+/** Bans `paths` on the Varnish at `url`; throws with its answer when it refuses. */
+async function banOnVarnish(url: string, paths: readonly string[]): Promise<void> {
+  for (const header of banHeaders(paths)) {
+    const response = await fetch(`${url}/`, {
+      method: "PURGE",
+      headers: { "X-Invalidation-Paths": header },
+      signal: AbortSignal.timeout(5_000),
+    });
+    const text = await response.text();
+    if (!response.ok) throw new Error(`Varnish answered ${response.status}: ${text}`);
+  }
+}
+
 function sameSet(a: readonly string[], b: readonly string[]): boolean {
   if (a.length !== b.length) return false;
   const sortedB = [...b].sort();
@@ -185,8 +250,40 @@ export async function startCloudFrontFake(options: CloudFrontFakeOptions = {}): 
   const requests: RecordedCloudFrontRequest[] = [];
   const injected: CloudFrontFailureKind[] = [];
 
+  const varnish = options.varnishBans;
+  const banTimers = varnish?.timers ?? systemTimers;
+  const banLogger = varnish?.logger ?? console;
+  const bans: RecordedBan[] = [];
+  const scheduledBans = new Set<unknown>();
+  const runningBans = new Set<Promise<void>>();
+  /** After the delay, the bans; the invalidation completes when Varnish has applied them. */
+  const scheduleBans = (invalidation: StoredInvalidation) => {
+    if (!varnish) return;
+    const handle = banTimers.setTimeout(() => {
+      scheduledBans.delete(handle);
+      const { id: invalidationId, paths } = invalidation;
+      const work = banOnVarnish(varnish.url, paths).then(
+        () => {
+          invalidation.completed = true;
+          bans.push({ invalidationId, paths, status: "applied" });
+        },
+        (error: unknown) => {
+          const message = error instanceof Error ? error.message : String(error);
+          bans.push({ invalidationId, paths, status: "failed", error: message });
+          banLogger.warn(
+            `[cloudfront-fake] invalidation ${invalidationId} not applied on ${varnish.url}: ${message}`,
+          );
+        },
+      );
+      runningBans.add(work);
+      void work.finally(() => runningBans.delete(work));
+    }, varnish.completionDelayMs ?? 3_000);
+    scheduledBans.add(handle);
+  };
+
+  // With bans, Completed means the bans were applied.
   const isCompleted = (invalidation: StoredInvalidation) =>
-    invalidation.completed || now() - invalidation.createdAt >= completeAfterMs;
+    invalidation.completed || (!varnish && now() - invalidation.createdAt >= completeAfterMs);
   const inProgress = (distributionId?: string) =>
     stored.filter(
       (invalidation) =>
@@ -198,6 +295,7 @@ export async function startCloudFrontFake(options: CloudFrontFakeOptions = {}): 
   const app = new Hono<{ Variables: { requestId: string } }>();
 
   app.get("/_fake/purges", (c) => c.json(purges));
+  app.get("/_fake/bans", (c) => c.json(bans));
   app.post("/_fake/complete", (c) => {
     for (const invalidation of stored) invalidation.completed = true;
     return c.json({ completed: stored.length });
@@ -276,6 +374,7 @@ export async function startCloudFrontFake(options: CloudFrontFakeOptions = {}): 
       };
       stored.push(invalidation);
       purges.push(record(invalidation));
+      scheduleBans(invalidation);
     }
     c.header(
       "Location",
@@ -312,6 +411,15 @@ export async function startCloudFrontFake(options: CloudFrontFakeOptions = {}): 
       for (const invalidation of stored) invalidation.completed = true;
     },
     inProgress: (distributionId) => inProgress(distributionId).map(record),
-    close: () => served.close(),
+    bans,
+    bansSettled: async () => {
+      await Promise.all([...runningBans]);
+    },
+    close: async () => {
+      for (const handle of scheduledBans) banTimers.clearTimeout(handle);
+      scheduledBans.clear();
+      await Promise.all([...runningBans]);
+      await served.close();
+    },
   };
 }

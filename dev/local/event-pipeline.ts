@@ -5,9 +5,8 @@
  * `npm start` (dev/local/stack.ts) and the benchmarks start the same thing.
  */
 import { parseEventsConfig } from "../../lambdas/events/config";
-import { createPurgers } from "../../lambdas/purge/config";
 import { parseRetryLambdaConfig } from "../../lambdas/retry/config";
-import { createRetryHandler } from "../../lambdas/retry/handler";
+import { createRetryHandler, retryPurgers } from "../../lambdas/retry/handler";
 import { createSqsClient } from "../../lambdas/retry/retry-queue";
 import { type CloudFrontFake, type CloudflareFake, startCloudFrontFake, startCloudflareFake } from "../fakes";
 import { type SqsFake, type SqsFakeQueueOptions, startSqsFake } from "../fakes/sqs";
@@ -46,6 +45,18 @@ export interface EventPipelineOptions {
   readonly cloudfront?: "queued" | "inline";
   /** The Worker's CACHE_POLICIES, so the event app's write-through TTLs match the Worker's fills. */
   readonly cachePolicies?: string;
+  /**
+   * The Varnish in CloudFront's role (dev/varnish/back.vcl): the CloudFront fake bans each
+   * invalidation's paths there `completionDelayMs` after accepting it, when it reports it Completed.
+   */
+  readonly cloudfrontBans?: { readonly url: string; readonly completionDelayMs: number };
+  /**
+   * The Worker's signed purge endpoint (`<worker>/_cache/purge`) and the secret it checks
+   * (its PURGE_WEBHOOK_SECRETS, `whsec_…`). Set, both Lambdas purge Workers Cache through it
+   * within the shared purge bucket in this Redis (lambdas/purge/workers-cache/); unset (the
+   * default), Workers Cache purges are only logged.
+   */
+  readonly workersCachePurge?: { readonly url: string; readonly secret: string };
   readonly logger?: Logger;
 }
 
@@ -69,7 +80,9 @@ export async function startEventPipeline(options: EventPipelineOptions): Promise
     // Local stand-ins for the CDN purge APIs: the event app purges through the real SDKs against them.
     const cloudflareFake = await startCloudflareFake({ apiToken: LOCAL_CLOUDFLARE_TOKEN });
     stops.push(() => cloudflareFake.close());
-    const cloudfrontFake = await startCloudFrontFake({});
+    const cloudfrontFake = await startCloudFrontFake(
+      options.cloudfrontBans ? { varnishBans: { ...options.cloudfrontBans, logger } } : {},
+    );
     stops.push(() => cloudfrontFake.close());
     const sqsFake =
       options.cloudfront === "inline" ? undefined : await startSqsFake({ queues: RETRY_QUEUES });
@@ -82,13 +95,24 @@ export async function startEventPipeline(options: EventPipelineOptions): Promise
       CLOUDFRONT_DISTRIBUTION_ID: LOCAL_CLOUDFRONT_DISTRIBUTION,
       CLOUDFRONT_ENDPOINT: cloudfrontFake.url,
       ...(sqsFake ? { PURGE_RETRY_QUEUE_URL: sqsFake.queueUrl(RETRY_QUEUE), SQS_ENDPOINT: sqsFake.url } : {}),
+      ...(options.workersCachePurge
+        ? {
+            WORKERS_CACHE_PURGE_URL: options.workersCachePurge.url,
+            WORKERS_CACHE_PURGE_SECRET: options.workersCachePurge.secret,
+          }
+        : {}),
+    };
+    // Both Lambdas reach the same Redis: the event app writes through it, and both spend
+    // Workers Cache purge calls from the bucket it holds.
+    const redisEnv = {
+      UPSTASH_REDIS_REST_URL: options.redisRestUrl,
+      UPSTASH_REDIS_REST_TOKEN: options.token,
     };
 
     // Each Lambda's whole configuration, parsed as its cold start parses it.
     const events = await startEventsServer(
       parseEventsConfig({
-        UPSTASH_REDIS_REST_URL: options.redisRestUrl,
-        UPSTASH_REDIS_REST_TOKEN: options.token,
+        ...redisEnv,
         WEBHOOK_SECRETS: options.webhookSecret,
         CACHE_POLICIES: options.cachePolicies,
         ...purgeEnv,
@@ -99,13 +123,13 @@ export async function startEventPipeline(options: EventPipelineOptions): Promise
 
     // The retry Lambda's stand-in: the same handler, fed by a poller as the SQS event source would.
     if (sqsFake) {
-      const retry = parseRetryLambdaConfig(purgeEnv);
+      const retry = parseRetryLambdaConfig({ ...purgeEnv, ...redisEnv });
       const sqs = createSqsClient(retry.retryQueue);
       const poller = createRetryPoller({
         sqs,
         queueUrl: retry.retryQueue.queueUrl,
         handler: createRetryHandler({
-          purgers: createPurgers(retry.purge, { logger }),
+          purgers: retryPurgers(retry, { logger }),
           sqs,
           queueUrl: retry.retryQueue.queueUrl,
           logger,

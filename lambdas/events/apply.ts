@@ -2,7 +2,8 @@
  * Applies events to Redis: one Lua script per event, so each event's Redis step is
  * all-or-nothing (DESIGN "Failure behaviour"): dedupe, version check, write-through
  * of the new records, removal of derived records and of the aggregate responses
- * indexed under its tags, one invalidation-log entry and one PUBLISH.
+ * indexed under its tags, one invalidation-log entry, the versions of its tags (the entry's
+ * id, core/tag-versions.ts) and one PUBLISH.
  *
  * Events of one request go in one pipeline: one HTTP round trip to Upstash for the
  * whole batch, each script still atomic on its own.
@@ -16,6 +17,7 @@ import { encodeL2Record } from "../../core/read-model";
 import { APPLY_EVENT_SCRIPT } from "../../core/redis/apply-event-script";
 import { type ApplyStatus, EVENT_MARKER_STATES, LOG_FIELDS } from "../../core/redis/fields";
 import { recordArguments } from "../../core/redis/record-hash";
+import { TAG_VERSION_TTL_SECONDS } from "../../core/tag-versions";
 import type { Clock } from "../../core/time/clock";
 import { type EventPlan, planEvent } from "./effects";
 
@@ -55,6 +57,7 @@ export function createEventApplier(
 ): EventApplier {
   const script = redis.createScript<[string, string, string?]>(APPLY_EVENT_SCRIPT);
   const markerTtlMs = String(APPLIED_EVENT_TTL_SECONDS * 1000);
+  const tagVersionTtlMs = String(TAG_VERSION_TTL_SECONDS * 1000);
 
   const argumentsFor = (event: MarketplaceEvent, plan: EventPlan, now: number) => {
     const fields = encodeLogFields({ tags: plan.tags, eventId: event.id, at: now });
@@ -71,11 +74,16 @@ export function createEventApplier(
       String(plan.deletes.length),
       String(plan.tags.length),
       JSON.stringify({ event: event.id, tags: logTags }),
+      tagVersionTtlMs,
     ];
     for (const write of plan.writes) {
       args.push(write.key, ...recordArguments(encodeL2Record(write.record), String(write.ttlSeconds * 1000)));
     }
-    args.push(...plan.deletes, ...plan.tags.map((tag) => keys.tagIndex(tag)));
+    args.push(
+      ...plan.deletes,
+      ...plan.tags.map((tag) => keys.tagIndex(tag)),
+      ...plan.tags.map((tag) => keys.tagVersion(tag)),
+    );
     return args;
   };
 

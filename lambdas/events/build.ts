@@ -2,12 +2,12 @@
  * Builds the webhook app from its parsed configuration (lambdas/events/config.ts): shared by
  * the Lambda handler and the local server.
  */
-import { Redis } from "@upstash/redis";
 import type { Hono } from "hono";
 import { createKeyspace } from "../../core/keys";
 import type { Clock } from "../../core/time/clock";
 import { createPurgers } from "../purge/config";
 import { retryQueueFor } from "../retry/retry-queue";
+import { redisClient } from "../shared/redis-settings";
 import { createEventsApp, type PurgeDispatcher } from "./app";
 import { createEventApplier } from "./apply";
 import type { EventsConfig } from "./config";
@@ -22,25 +22,16 @@ export interface EventsAppDependencies {
 
 export function buildEventsApp(config: EventsConfig, dependencies: EventsAppDependencies = {}): Hono {
   const logger = dependencies.logger ?? console;
-  const redis = new Redis({
-    url: config.redisUrl,
-    token: config.redisToken,
-    // Record bodies are JSON text and must be stored byte for byte.
-    automaticDeserialization: false,
-    enableTelemetry: false,
-  });
+  const redis = redisClient(config);
+  const keys = createKeyspace(config.keyPrefix);
   return createEventsApp({
     secrets: config.secrets,
-    applier: createEventApplier(
-      redis,
-      createKeyspace(config.keyPrefix),
-      dependencies.clock ?? Date,
-      config.policies,
-    ),
+    applier: createEventApplier(redis, keys, dependencies.clock ?? Date, config.policies),
     purges:
       dependencies.purges ??
       createPurgeDispatcher(
-        createPurgers(config.purge, { logger }),
+        // The same Redis holds the Workers Cache purge bucket; the policies say which tags it skips.
+        createPurgers(config.purge, { logger, redis: { client: redis, keys }, policies: config.policies }),
         logger,
         config.retryQueue && retryQueueFor(config.retryQueue),
       ),

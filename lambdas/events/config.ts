@@ -12,27 +12,27 @@
  * | UPSTASH_REDIS_REST_TOKEN | required (a secret)                                              |
  * | WEBHOOK_SECRETS          | required: one `whsec_…` secret, or two comma-separated during a rotation |
  * | KEY_PREFIX               | optional; must match the Worker's (default `ec`)                 |
- * | CACHE_POLICIES           | optional; the Worker's overrides, so write-through TTLs match its fills |
+ * | CACHE_POLICIES           | optional; the Worker's overrides, so write-through TTLs match its fills, |
+ * |                          | and Workers Cache purges skip the tags whose front TTL is short enough  |
+ *
+ * The Redis settings are lambdas/shared/redis-settings.ts's (the retry Lambda reads the same
+ * ones for the shared Workers Cache purge bucket).
  */
 import {
   ConfigError,
   cachePoliciesSetting,
   combine,
   commaList,
-  httpUrl,
-  keyPrefix,
   matching,
-  optional,
   readSettings,
   required,
   sourceOf,
-  text,
   valueOrThrow,
 } from "../../core/config";
 import type { DataClassPolicies } from "../../core/data-classes";
-import { DEFAULT_KEY_PREFIX } from "../../core/keys";
 import { type PurgeSettings, readPurgeSettings } from "../purge/config";
 import { type RetryQueueSettings, readRetryQueueSettings } from "../retry/retry-queue";
+import { REDIS_SETTINGS } from "../shared/redis-settings";
 
 export class EventsConfigError extends ConfigError {
   override readonly name = "EventsConfigError";
@@ -40,12 +40,13 @@ export class EventsConfigError extends ConfigError {
 
 const webhookSecret = matching(/^whsec_[A-Za-z0-9+/=]{16,}$/, "a secret like whsec_<base64>");
 
+const { redisUrl, redisToken, keyPrefix } = REDIS_SETTINGS;
 const SETTINGS = {
-  redisUrl: required("UPSTASH_REDIS_REST_URL", httpUrl),
-  redisToken: required("UPSTASH_REDIS_REST_TOKEN", text(), { secret: true }),
+  redisUrl,
+  redisToken,
   /** One secret, or two during a rotation. */
   secrets: required("WEBHOOK_SECRETS", commaList(webhookSecret, { min: 1, max: 2 }), { secret: true }),
-  keyPrefix: optional("KEY_PREFIX", keyPrefix, { fallback: DEFAULT_KEY_PREFIX }),
+  keyPrefix,
   policies: cachePoliciesSetting,
 };
 

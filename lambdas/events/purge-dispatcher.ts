@@ -1,16 +1,27 @@
 /**
- * Sends the purges the applied events owe: Cloudflare by tag, CloudFront by the
- * paths derived from the same tags.
+ * Sends the purges the applied events owe: Workers Cache (the front tier in front of the
+ * Worker) through the Worker's signed purge endpoint, CloudFront by the paths derived from
+ * the same tags, and the zone cache (Cloudflare API by tag) only where a deployment has its
+ * settings: nothing of ours lives in the zone cache by default (the Worker's answers are
+ * held by Workers Cache, which no zone purge reaches, and its origin fetches go to
+ * CloudFront), so purging it by default would only spend the account's purge budget.
  *
- * With a retry queue, CloudFront is not called in the request at all: the delivery's
- * paths go on the queue as one message (delayed DEFERRED_CLOUDFRONT_DELAY_SECONDS), and
- * the retry handler merges the messages of a whole SQS batch into one invalidation.
- * Waiting for CloudFront here cost every delivery the batcher's window and, in a burst,
- * back-off behind CloudFront's 15 in-flight wildcard invalidations, while the queue
- * coalesces far more deliveries than one window does and already ends in a DLQ.
- * Without a queue, CloudFront purges join the batcher's window
- * (PURGE_COALESCE_WINDOW_MS), so the events of concurrent deliveries share one
- * invalidation.
+ * Workers Cache allows 5 purge calls a minute (lambdas/purge/workers-cache/), so:
+ * - a tag whose class's front TTL is at most WORKERS_CACHE_PURGE_MIN_TTL_SECONDS is not
+ *   purged at all (its copies expire before the purge would land);
+ * - with a retry queue the rest is not purged in the request: the delivery's targets go on
+ *   the queue as one message (delayed DEFERRED_PURGE_DELAY_SECONDS), and the retry handler
+ *   merges the messages of a whole SQS batch (gathered for WORKERS_CACHE_PURGE_WINDOW_MS by
+ *   the event source) into a few planned calls;
+ * - without a queue the delivery's targets are planned and sent in the request, as one
+ *   purge for all its events; if not all could be sent its events stay unsettled.
+ *
+ * CloudFront likewise: with a retry queue it is not called in the request; the delivery's
+ * paths go on the queue as one message, and the retry handler merges a batch's messages into
+ * one invalidation (waiting for CloudFront here cost every delivery the batcher's window and,
+ * in a burst, back-off behind its 15 in-flight wildcard invalidations). Without a queue,
+ * CloudFront purges join the batcher's window (PURGE_COALESCE_WINDOW_MS), so the events of
+ * concurrent deliveries share one invalidation.
  *
  * A purge that still fails goes on the retry queue (lambdas/retry/), which retries it
  * with back-off and ends in a dead-letter queue: the event is settled once all of its
@@ -22,21 +33,27 @@
 
 import { type Clock, systemClock } from "../../core/time/clock";
 import { deferredCloudFrontRetry } from "../purge/cloudfront";
+import { combinedBatchKey } from "../purge/cloudfront/caller-reference";
 import type { Purgers } from "../purge/config";
 import type { PurgeOutcome, PurgeRetry } from "../purge/purger";
+import { deferredWorkersCacheRetry, isEmptyTargets } from "../purge/workers-cache";
 import { retryMessage } from "../retry/message";
 import type { RetryQueue } from "../retry/retry-queue";
 import type { PurgeDispatcher } from "./app";
 
 type FailedOutcome = Extract<PurgeOutcome, { ok: false }>;
+type Results = Parameters<PurgeDispatcher["dispatch"]>[0];
 
 /**
  * Long enough for the messages of a burst to gather into one receive, short enough that
  * the edge still changes within about a second or two.
  */
-export const DEFERRED_CLOUDFRONT_DELAY_SECONDS = 1;
+export const DEFERRED_PURGE_DELAY_SECONDS = 1;
+/** CloudFront's deferral (the same delay as every deferred purge). */
+export const DEFERRED_CLOUDFRONT_DELAY_SECONDS = DEFERRED_PURGE_DELAY_SECONDS;
 
-export const DEFERRED_CLOUDFRONT_REASON = "deferred: coalesced off the request path";
+export const DEFERRED_PURGE_REASON = "deferred: coalesced off the request path";
+export const DEFERRED_CLOUDFRONT_REASON = DEFERRED_PURGE_REASON;
 
 /** A message to queue on behalf of `eventIds`. */
 interface Owed {
@@ -47,7 +64,7 @@ interface Owed {
 
 /** The delivery's CloudFront paths as one retry, owed by every event that has any. */
 function deferredCloudFront(
-  results: Parameters<PurgeDispatcher["dispatch"]>[0],
+  results: Results,
   distributionId: string,
   logger: Pick<Console, "warn">,
 ): Owed | undefined {
@@ -61,7 +78,39 @@ function deferredCloudFront(
     logger,
   );
   if (!deferred) return undefined;
-  return { retry: deferred.retry, error: DEFERRED_CLOUDFRONT_REASON, eventIds: deferred.batchKeys };
+  return { retry: deferred.retry, error: DEFERRED_PURGE_REASON, eventIds: deferred.batchKeys };
+}
+
+/** The delivery's Workers Cache targets as one retry, owed by every event that has any. */
+function deferredWorkersCache(results: Results, purgers: Purgers): Owed | undefined {
+  const deferred = deferredWorkersCacheRetry(
+    results.map((result) => ({
+      batchKey: result.event.id,
+      tags: result.plan.tags,
+      paths: result.plan.paths,
+    })),
+    purgers.workersCacheTargets,
+  );
+  if (!deferred) return undefined;
+  return { retry: deferred.retry, error: DEFERRED_PURGE_REASON, eventIds: deferred.batchKeys };
+}
+
+/** One Workers Cache purge for the whole delivery (one plan, few calls), owed by the events that owe any. */
+async function workersCacheInRequest(
+  results: Results,
+  purgers: Purgers,
+): Promise<{ outcome: PurgeOutcome; eventIds: string[] } | undefined> {
+  const owing = results.filter(
+    (result) => !isEmptyTargets(purgers.workersCacheTargets(result.plan.tags, result.plan.paths)),
+  );
+  if (owing.length === 0) return undefined;
+  const eventIds = owing.map((result) => result.event.id);
+  const outcome = await purgers.workersCache.purge(
+    [...new Set(owing.flatMap((result) => result.plan.tags))],
+    combinedBatchKey(eventIds),
+    { paths: [...new Set(owing.flatMap((result) => result.plan.paths))] },
+  );
+  return { outcome, eventIds };
 }
 
 export function createPurgeDispatcher(
@@ -72,7 +121,10 @@ export function createPurgeDispatcher(
   clock: Clock = systemClock,
 ): PurgeDispatcher {
   const distributionId = purgers.cloudfrontDistributionId;
-  const defer = retryQueue !== undefined && distributionId !== undefined;
+  const deferCloudFront = retryQueue !== undefined && distributionId !== undefined;
+  // Unconfigured, its logging purger runs in the request (it only logs).
+  const deferWorkersCache = retryQueue !== undefined && purgers.configured.workersCache;
+  const zone = purgers.configured.cloudflare;
 
   /** Queues `owed` and returns the keys that SQS took. */
   const enqueue = async (owed: ReadonlyMap<string, Owed>, delaySeconds?: number): Promise<Set<string>> => {
@@ -98,39 +150,47 @@ export function createPurgeDispatcher(
     async dispatch(results) {
       const pending = results.map((result) =>
         Promise.all([
-          purgers.cloudflare.purge(result.plan.tags, result.event.id),
-          defer
+          zone ? purgers.cloudflare.purge(result.plan.tags, result.event.id) : undefined,
+          deferCloudFront
             ? undefined
             : purgers.cloudfront.purge(result.plan.tags, result.event.id, { paths: result.plan.paths }),
         ]),
       );
-      const deferred = new Map<string, Owed>();
-      const delivery = defer ? deferredCloudFront(results, distributionId, logger) : undefined;
-      if (delivery) deferred.set("deferred", delivery);
-      // Queued while the in-request purges run: it does not depend on them.
-      const deferredQueued = enqueue(deferred, DEFERRED_CLOUDFRONT_DELAY_SECONDS);
+      const workersCache = deferWorkersCache ? undefined : workersCacheInRequest(results, purgers);
 
-      const outcomes = await Promise.all(pending);
-      // One message per distinct retry: a failed coalesced CloudFront batch hands the same
-      // description to every event in it, and it is owed once, on behalf of all of them.
+      const deferred = new Map<string, Owed>();
+      const cloudFrontDelivery = deferCloudFront
+        ? deferredCloudFront(results, distributionId, logger)
+        : undefined;
+      if (cloudFrontDelivery) deferred.set("deferred:cloudfront", cloudFrontDelivery);
+      const workersCacheDelivery = deferWorkersCache ? deferredWorkersCache(results, purgers) : undefined;
+      if (workersCacheDelivery) deferred.set("deferred:workers-cache", workersCacheDelivery);
+      // Queued while the in-request purges run: it does not depend on them.
+      const deferredQueued = enqueue(deferred, DEFERRED_PURGE_DELAY_SECONDS);
+
+      // One message per distinct retry: a failed coalesced batch (CloudFront's, or the
+      // delivery's Workers Cache purge) hands the same description to every event in it,
+      // and it is owed once, on behalf of all of them.
       const owed = new Map<string, Owed>();
       const owedBy = new Map<string, string[]>();
-      for (const [index, pair] of outcomes.entries()) {
+      const owe = (id: string, key: string) => owedBy.set(id, [...(owedBy.get(id) ?? []), key]);
+      const fail = (ids: readonly string[], failure: FailedOutcome) => {
+        logger.warn(`purge owed for ${ids.join(", ")} (${failure.provider}): ${failure.error}`);
+        const key = JSON.stringify(failure.retry);
+        const entry = owed.get(key) ?? { retry: failure.retry, error: failure.error, eventIds: [] };
+        entry.eventIds.push(...ids);
+        owed.set(key, entry);
+        for (const id of ids) owe(id, key);
+      };
+
+      for (const [key, delivery] of deferred) for (const id of delivery.eventIds) owe(id, key);
+      for (const [index, pair] of (await Promise.all(pending)).entries()) {
         const id = results[index]?.event.id;
         if (id === undefined) continue;
-        const keys: string[] = delivery?.eventIds.includes(id) ? ["deferred"] : [];
-        for (const failure of pair.filter(
-          (outcome): outcome is FailedOutcome => outcome !== undefined && !outcome.ok,
-        )) {
-          logger.warn(`purge owed for ${id} (${failure.provider}): ${failure.error}`);
-          const key = JSON.stringify(failure.retry);
-          const entry = owed.get(key) ?? { retry: failure.retry, error: failure.error, eventIds: [] };
-          entry.eventIds.push(id);
-          owed.set(key, entry);
-          keys.push(key);
-        }
-        owedBy.set(id, [...(owedBy.get(id) ?? []), ...keys]);
+        for (const outcome of pair) if (outcome && !outcome.ok) fail([id], outcome);
       }
+      const inRequest = await workersCache;
+      if (inRequest && !inRequest.outcome.ok) fail(inRequest.eventIds, inRequest.outcome);
 
       const queued = new Set([...(await enqueue(owed)), ...(await deferredQueued)]);
       const settled = results

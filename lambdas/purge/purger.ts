@@ -1,7 +1,9 @@
 /**
  * What the event Lambda (and the purge-retry handler) asks of a CDN: purge these
  * tags. Cloudflare purges the tags themselves; CloudFront invalidates the edge
- * paths the tags map to (core/purge-paths.ts). A purge never throws and never
+ * paths the tags map to (core/purge-paths.ts); Workers Cache is asked through the
+ * Worker's purge endpoint, by tag or, when the tags would take too many calls, by the
+ * path prefixes they map to. A purge never throws and never
  * drops work: a purge that could not be done comes back as a failed outcome with
  * a serialisable `retry` description, which the caller puts on the retry queue
  * and which `Purger.retry` replays later (idempotently on CloudFront, where the
@@ -9,9 +11,9 @@
  */
 import { z } from "zod";
 
-export type PurgeProviderName = "cloudflare" | "cloudfront";
+export type PurgeProviderName = "cloudflare" | "cloudfront" | "workers-cache";
 
-/** One API call's result: the tags (Cloudflare) or paths (CloudFront) it carried. */
+/** One API call's result: the tags (Cloudflare), paths (CloudFront), or tags or prefixes (Workers Cache) it carried. */
 export interface PurgeChunkResult {
   readonly ok: boolean;
   readonly items: readonly string[];
@@ -37,6 +39,19 @@ export const purgeRetrySchema = z.discriminatedUnion("provider", [
     paths: z.array(z.string().startsWith("/")).min(1),
     batchKey: z.string(),
   }),
+  // Workers Cache, through the Worker's signed purge endpoint (lambdas/purge/workers-cache/):
+  // what is owed, as given (tags, prefixes, everything); the planner decides the calls anew.
+  z
+    .strictObject({
+      provider: z.literal("workers-cache"),
+      tags: z.array(z.string().min(1)),
+      pathPrefixes: z.array(z.string().startsWith("/")),
+      everything: z.boolean(),
+      batchKey: z.string(),
+    })
+    .refine((retry) => retry.everything || retry.tags.length + retry.pathPrefixes.length > 0, {
+      message: "owes nothing: name a tag, a prefix or everything",
+    }),
 ]);
 
 /** JSON-serialisable: what is still owed, enough to replay it (e.g. an SQS message body). */
@@ -68,12 +83,15 @@ export type PurgeOutcome =
     };
 
 export interface PurgeOptions {
-  /** Extra CloudFront paths named by an operator (`cache.invalidate`); Cloudflare ignores them. */
+  /**
+   * Extra CloudFront paths named by an operator (`cache.invalidate`); Workers Cache purges the
+   * prefixes they stand for (core/purge-paths.ts), Cloudflare ignores them.
+   */
   readonly paths?: readonly string[];
 }
 
 export interface Purger {
-  /** `cloudflare`, `cloudfront`, or the name given to a logging purger. */
+  /** `cloudflare`, `cloudfront`, `workers-cache`, or the name given to a logging purger. */
   readonly name: string;
   /**
    * Purges what `tags` name. `batchKey` identifies the work (e.g. the event id) and

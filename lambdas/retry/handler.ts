@@ -12,20 +12,32 @@
  * The event app defers every delivery's CloudFront purge to this queue, so this is where a
  * burst of events becomes a few invalidations.
  *
+ * Workers Cache messages are merged the same way: all of a batch's are planned together
+ * (lambdas/purge/workers-cache/planner.ts) into as few calls as the shared purge bucket
+ * allows, by tag, else by route prefix, else everything. What could not be sent (no token,
+ * a 503 from the Worker) is owed again: each message that still owes any of its items is
+ * reported failed and comes back with the back-off (a replay sends it whole; purges are
+ * idempotent); the others are done. The event source gathers a batch for the purge window
+ * (WORKERS_CACHE_PURGE_WINDOW_MS, cdk/lib/edge-cache-stack.ts), so a burst is a few batches.
+ *
  * A retry replays the whole description, also after a partly successful attempt: purges
  * are idempotent (CloudFront even answers the same CallerReference with the same
  * invalidation), and the message keeps its receive count, which bounds the retries.
  *
- * Settings: PURGE_RETRY_QUEUE_URL (and SQS_ENDPOINT, AWS_REGION; lambdas/retry/retry-queue.ts)
- * and the CDN settings of lambdas/purge/config.ts.
+ * Settings: PURGE_RETRY_QUEUE_URL (and SQS_ENDPOINT, AWS_REGION; lambdas/retry/retry-queue.ts),
+ * the CDN settings of lambdas/purge/config.ts and, with Workers Cache, Redis for its purge
+ * bucket (lambdas/shared/redis-settings.ts).
  */
 import { ChangeMessageVisibilityCommand, type SQSClient } from "@aws-sdk/client-sqs";
+import { createKeyspace } from "../../core/keys";
 import { backoffDelay } from "../../core/time/backoff";
 import { type CloudFrontRetry, mergeCloudFrontRetries } from "../purge/cloudfront";
-import { createPurgers, type Purgers } from "../purge/config";
+import { createPurgers, isConfigured, type Purgers, type PurgersOptions, purgerFor } from "../purge/config";
 import { errorMessage, type PurgeOutcome, type PurgeRetry } from "../purge/purger";
+import { mergeWorkersCacheRetries, stillOwes, type WorkersCacheRetry } from "../purge/workers-cache";
+import { redisClient } from "../shared/redis-settings";
 import { resolveSecretEnv } from "../shared/secret-env";
-import { parseRetryLambdaConfig } from "./config";
+import { parseRetryLambdaConfig, type RetryLambdaConfig } from "./config";
 import { decodeRetryMessage, type RetryMessage } from "./message";
 import { createSqsClient } from "./retry-queue";
 
@@ -71,21 +83,27 @@ export interface RetryHandlerOptions {
 
 export type RetryHandler = (event: SqsEvent) => Promise<SqsBatchResponse>;
 
-/** Why a purge failed this time (undefined: it is done). */
-async function replay(purgers: Purgers, retry: PurgeRetry): Promise<string | undefined> {
-  const purger = purgers[retry.provider];
+/** Why a purge failed this time (undefined: it is done), and what its failed outcome still owes. */
+async function replayOutcome(
+  purgers: Purgers,
+  retry: PurgeRetry,
+): Promise<{ readonly failed: string | undefined; readonly owed?: PurgeRetry }> {
   let outcome: PurgeOutcome;
   try {
-    outcome = await purger.retry(retry);
+    outcome = await purgerFor(purgers, retry.provider).retry(retry);
   } catch (error) {
-    return errorMessage(error);
+    return { failed: errorMessage(error) };
   }
-  if (!outcome.ok) return outcome.error;
+  if (!outcome.ok) return { failed: outcome.error, owed: outcome.retry };
   // A logging purger "succeeds" without purging: a retry Lambda deployed without this
   // provider's settings must keep the message (and alarm through the DLQ), not drop it.
-  if (outcome.skipped || !purgers.configured[retry.provider])
-    return `${retry.provider} is not configured in the retry handler`;
-  return undefined;
+  if (outcome.skipped || !isConfigured(purgers, retry.provider))
+    return { failed: `${retry.provider} is not configured in the retry handler` };
+  return { failed: undefined };
+}
+
+async function replay(purgers: Purgers, retry: PurgeRetry): Promise<string | undefined> {
+  return (await replayOutcome(purgers, retry)).failed;
 }
 
 export function createRetryHandler(options: RetryHandlerOptions): RetryHandler {
@@ -139,6 +157,13 @@ export function createRetryHandler(options: RetryHandlerOptions): RetryHandler {
       string,
       Array<{ record: SqsRecord; message: RetryMessage; retry: CloudFrontRetry; receiveCount: number }>
     >();
+    // Workers Cache messages are planned together: one Worker, one purge bucket.
+    const workersCache: Array<{
+      record: SqsRecord;
+      message: RetryMessage;
+      retry: WorkersCacheRetry;
+      receiveCount: number;
+    }> = [];
     // One message at a time: a retry usually follows rate limiting, and a burst of
     // parallel purges would drain the provider's budget again (Cloudflare sends one
     // chunk at a time for the same reason; CloudFront's batcher serialises anyway).
@@ -167,6 +192,10 @@ export function createRetryHandler(options: RetryHandlerOptions): RetryHandler {
         cloudfront.set(retry.distributionId, group);
         continue;
       }
+      if (retry.provider === "workers-cache") {
+        workersCache.push({ record, message: decoded.message, retry, receiveCount });
+        continue;
+      }
       await settle(record, decoded.message, receiveCount, await replay(purgers, retry));
     }
 
@@ -183,7 +212,23 @@ export function createRetryHandler(options: RetryHandlerOptions): RetryHandler {
         await settle(record, message, receiveCount, failed);
     }
 
-    await Promise.all([purgers.cloudflare.flush(), purgers.cloudfront.flush()]);
+    if (workersCache.length > 0) {
+      const merged = mergeWorkersCacheRetries(workersCache.map(({ retry }) => retry));
+      const { failed, owed } = await replayOutcome(purgers, merged);
+      const stillOwed = owed?.provider === "workers-cache" ? owed : undefined;
+      if (workersCache.length > 1)
+        logger.info(`[purge-retry] ${workersCache.length} Workers Cache messages planned together`);
+      // A message none of whose items is still owed is done, even when others of the batch are not.
+      for (const { record, message, retry, receiveCount } of workersCache)
+        await settle(
+          record,
+          message,
+          receiveCount,
+          failed !== undefined && stillOwes(stillOwed, retry) ? failed : undefined,
+        );
+    }
+
+    await Promise.all([purgers.cloudflare.flush(), purgers.cloudfront.flush(), purgers.workersCache.flush()]);
     logger.info(
       `[purge-retry] ${event.Records.length} messages: ${done} done, ${failures.length - poison} failed again, ${poison} poison`,
     );
@@ -191,12 +236,24 @@ export function createRetryHandler(options: RetryHandlerOptions): RetryHandler {
   };
 }
 
+/** The purgers the retry Lambda's configuration names, with Redis for the Workers Cache bucket when it is purged. */
+export function retryPurgers(
+  config: RetryLambdaConfig,
+  options: Omit<PurgersOptions, "redis"> = {},
+): Purgers {
+  const redis = config.redis && {
+    client: redisClient(config.redis),
+    keys: createKeyspace(config.redis.keyPrefix),
+  };
+  return createPurgers(config.purge, { ...options, ...(redis ? { redis } : {}) });
+}
+
 /** Builds the handler from the environment (once per cold start in Lambda). */
 export function retryHandlerFromEnv(env: Readonly<Record<string, string | undefined>>): RetryHandler {
   // Every setting is read before anything is built: one PurgeConfigError names all the bad ones.
   const config = parseRetryLambdaConfig(env);
   return createRetryHandler({
-    purgers: createPurgers(config.purge),
+    purgers: retryPurgers(config),
     sqs: createSqsClient(config.retryQueue),
     queueUrl: config.retryQueue.queueUrl,
   });

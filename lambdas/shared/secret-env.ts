@@ -11,6 +11,8 @@ export const SECRET_SETTINGS = [
   "WEBHOOK_SECRETS",
   "UPSTASH_REDIS_REST_TOKEN",
   "CLOUDFLARE_API_TOKEN",
+  // The Worker's purge endpoint secret (its PURGE_WEBHOOK_SECRETS), which signs Workers Cache purges.
+  "WORKERS_CACHE_PURGE_SECRET",
 ] as const;
 
 export class SecretResolutionError extends Error {

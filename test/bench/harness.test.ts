@@ -13,6 +13,7 @@ import { promisify } from "node:util";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { PROFILES } from "../../bench/lib/profile";
 import { type BenchResults, benchResultsSchema } from "../../bench/lib/results";
+import { findVarnishd } from "../../dev/varnish/varnishd";
 
 const projectRoot = fileURLToPath(new URL("../..", import.meta.url));
 const smoke = PROFILES.smoke;
@@ -97,6 +98,31 @@ describe("npm run bench -- --smoke", () => {
     expect(results.bundle.lambdaBytes).toBeGreaterThan(0);
     expect(results.l1BytesPer1kEntries).toBeGreaterThan(0);
     expect(results.targets.length).toBeGreaterThan(10);
+  });
+
+  it("read through every tier in both modes, as configured and before the fix, or says why not", () => {
+    const freshness = results.freshnessTiers;
+    if (!findVarnishd()) {
+      // The bench itself refuses to run without varnishd under CI=true.
+      expect(freshness).toEqual({ skipped: expect.stringMatching(/^varnishd not found/) });
+      return;
+    }
+    if ("skipped" in freshness) throw new Error(`freshness skipped: ${freshness.skipped}`);
+    expect([freshness.fixed.originVersionParam, freshness.beforeFix.originVersionParam]).toEqual(["_v", ""]);
+    for (const mode of [freshness.fixed, freshness.beforeFix]) {
+      expect(mode.deliveries).toBeGreaterThan(0);
+      expect(mode.events).toBeGreaterThanOrEqual(mode.deliveries);
+      expect(mode.classes.map((item) => item.dataClass)).toEqual(["availability", "pricing", "gpu"]);
+      for (const item of mode.classes) {
+        expect(item.reads, item.dataClass).toBeGreaterThan(0);
+        expect(item.errors, item.dataClass).toBe(0);
+        expect(item.ageMs.count).toBe(item.reads);
+        // Readers went through the front cache: every read has its status.
+        expect(Object.keys(item.frontStatus)).not.toContain("none");
+      }
+    }
+    expect(freshness.workersCachePurgeCallsPer1kEvents).toBeNull();
+    expect(markdown).toContain("8 · Freshness through every tier");
   });
 
   it("wrote a Markdown summary with every target and a chart it links to", () => {

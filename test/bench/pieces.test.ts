@@ -4,7 +4,7 @@ import { renderMarkdownSummary } from "../../bench/lib/report-markdown";
 import { renderChartSvg } from "../../bench/lib/report-svg";
 import { benchResultsSchema } from "../../bench/lib/results";
 import { SAMPLE_RESULTS } from "../../bench/lib/sample-results";
-import { checkTargets } from "../../bench/lib/targets";
+import { checkTargets, freshnessTargets } from "../../bench/lib/targets";
 import { seededShuffle, zipfSampler } from "../../bench/lib/zipf";
 import { percentiles } from "../../bench/scenarios/propagation";
 
@@ -79,6 +79,34 @@ describe("targets and reports", () => {
       peers: { ...figures.peers, ours: { ...figures.peers.ours, stalenessMs: 10, stalenessCapped: true } },
     });
     expect(capped["Staleness after an update"]).toBe(false);
+  });
+
+  it("holds every class read through every tier to 0 reads beyond its bound, and a run not made to a miss", () => {
+    const freshness = figures.freshnessTiers;
+    if ("skipped" in freshness) throw new Error("the sample results ran the freshness scenario");
+    const met = freshnessTargets(freshness);
+    expect(met.map((target) => [target.name, target.met])).toEqual([
+      ["Freshness through every tier: availability reads beyond the bound", true],
+      ["Freshness through every tier: pricing reads beyond the bound", true],
+      ["Freshness through every tier: gpu reads beyond the bound", true],
+    ]);
+    // The run before the fix is reported beside it, not held to the target.
+    expect(met[0]?.measured).toMatch(/before the fix: 610 of 1,400/);
+    const [availability, ...others] = freshness.fixed.classes;
+    if (!availability) throw new Error("no availability class in the sample");
+    const oneBeyond = freshnessTargets({
+      ...freshness,
+      fixed: { ...freshness.fixed, classes: [{ ...availability, beyondBound: 1 }, ...others] },
+    });
+    expect(oneBeyond.map((target) => target.met)).toEqual([false, true, true]);
+    const unread = freshnessTargets({
+      ...freshness,
+      fixed: { ...freshness.fixed, classes: [{ ...availability, reads: 0, beyondBound: 0 }, ...others] },
+    });
+    expect(unread[0]?.met).toBe(false);
+    expect(freshnessTargets({ skipped: "varnishd not found" })).toEqual([
+      expect.objectContaining({ met: false, measured: "not run: varnishd not found" }),
+    ]);
   });
 
   it("renders the same Markdown and SVG for the same results, with the missed targets marked", () => {

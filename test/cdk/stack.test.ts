@@ -8,12 +8,14 @@ import { AwsSolutionsChecks } from "cdk-nag";
 import { beforeAll, describe, expect, it } from "vitest";
 import { EdgeCacheConfigError, parseEdgeCacheConfig } from "../../cdk/lib/config";
 import { EdgeCacheStack } from "../../cdk/lib/edge-cache-stack";
+import { ORIGIN_CDN_MAX_TTL_SECONDS, TAG_VERSION_TTL_SECONDS } from "../../core/tag-versions";
 
 const CONTEXT = {
   originDomain: "api.example.com",
   upstashRedisRestUrl: "https://eu1-test.upstash.io",
   keyPrefix: "gpu",
   cloudflareZoneId: "0123456789abcdef0123456789abcdef",
+  workersCachePurgeUrl: "https://edge.example.com/_cache/purge",
   retryMaxReceiveCount: "7",
   reservedConcurrency: 25,
   alarmEmail: "oncall@example.com",
@@ -157,7 +159,8 @@ describe("EdgeCacheStack", () => {
       FunctionName: { Ref: functionId("Replays failed") },
       FunctionResponseTypes: ["ReportBatchItemFailures"],
       BatchSize: 100,
-      MaximumBatchingWindowInSeconds: 5,
+      // The Workers Cache purge window: one refill of its bucket.
+      MaximumBatchingWindowInSeconds: 12,
     });
   });
 
@@ -193,7 +196,7 @@ describe("EdgeCacheStack", () => {
 
   it("passes secret ARNs, never secret values, and grants read on exactly those secrets", () => {
     const secretIds = Object.keys(template.findResources("AWS::SecretsManager::Secret"));
-    expect(secretIds).toHaveLength(3);
+    expect(secretIds).toHaveLength(4);
     const webhook = functions[functionId("Signed booking-system webhooks")];
     if (!webhook) throw new Error("no webhook function");
     const env = (webhook.Properties.Environment as { Variables: Record<string, unknown> }).Variables;
@@ -225,6 +228,64 @@ describe("EdgeCacheStack", () => {
       expect(secretIds).toContainEqual((statement.Resource as { Ref: string }).Ref);
   });
 
+  it("gives both Lambdas the Worker's purge endpoint, its secret's ARN and the window; the retry Lambda Redis for the shared bucket", () => {
+    const variables = (prefix: string) => {
+      const fn = functions[functionId(prefix)];
+      if (!fn) throw new Error(`no function described as ${prefix}`);
+      return (fn.Properties.Environment as { Variables: Record<string, unknown> }).Variables;
+    };
+    const secret = stack.getLogicalId(stack.secrets.workersCachePurgeSecret?.node.defaultChild as never);
+    const token = stack.getLogicalId(stack.secrets.upstashRedisRestToken.node.defaultChild as never);
+    for (const prefix of ["Signed booking-system webhooks", "Replays failed"]) {
+      const env = variables(prefix);
+      expect(env).toMatchObject({
+        WORKERS_CACHE_PURGE_URL: "https://edge.example.com/_cache/purge",
+        WORKERS_CACHE_PURGE_SECRET_SECRET_ARN: { Ref: secret },
+        WORKERS_CACHE_PURGE_WINDOW_MS: "12000",
+        UPSTASH_REDIS_REST_URL: "https://eu1-test.upstash.io",
+        UPSTASH_REDIS_REST_TOKEN_SECRET_ARN: { Ref: token },
+        KEY_PREFIX: "gpu",
+      });
+      expect(env).not.toHaveProperty("WORKERS_CACHE_PURGE_SECRET");
+    }
+    /** The secrets the function's role may read. */
+    const reads = (fn: string) => {
+      const attribute = functions[fn]?.Properties.Role as { "Fn::GetAtt": [string, string] } | undefined;
+      const role = attribute?.["Fn::GetAtt"][0];
+      expect(role).toBeDefined();
+      return Object.values(template.findResources("AWS::IAM::Policy") as Resources)
+        .filter((policy) => JSON.stringify(policy.Properties.Roles) === JSON.stringify([{ Ref: role }]))
+        .flatMap(
+          (policy) =>
+            (policy.Properties.PolicyDocument as { Statement: Array<Record<string, unknown>> }).Statement,
+        )
+        .filter((statement) => JSON.stringify(statement.Action).includes("secretsmanager:GetSecretValue"))
+        .map((statement) => (statement.Resource as { Ref: string }).Ref);
+    };
+    expect(reads(functionId("Replays failed"))).toEqual(expect.arrayContaining([secret, token]));
+    expect(reads(functionId("Signed booking-system webhooks"))).toEqual(
+      expect.arrayContaining([secret, token]),
+    );
+  });
+
+  it("without workersCachePurgeUrl makes no purge secret, and the retry Lambda gets no Redis", () => {
+    const app = new App({ context: { "aws:cdk:bundling-stacks": [] } });
+    const { workersCachePurgeUrl: _url, ...rest } = CONTEXT;
+    const plain = new EdgeCacheStack(app, "NoWorkersCache", {
+      config: parseEdgeCacheConfig((key) => rest[key as keyof typeof rest]),
+    });
+    const t = Template.fromStack(plain);
+    t.resourceCountIs("AWS::SecretsManager::Secret", 3);
+    expect(plain.secrets.workersCachePurgeSecret).toBeUndefined();
+    const envs = Object.values(t.findResources("AWS::Lambda::Function") as Resources).map(
+      (fn) => (fn.Properties.Environment as { Variables: Record<string, unknown> }).Variables,
+    );
+    for (const env of envs)
+      expect(Object.keys(env).filter((name) => name.startsWith("WORKERS_CACHE_"))).toEqual([]);
+    const retryEnv = envs.find((env) => !("WEBHOOK_SECRETS_SECRET_ARN" in env));
+    expect(retryEnv).not.toHaveProperty("UPSTASH_REDIS_REST_URL");
+  });
+
   it("puts a CloudFront distribution in front of the origin: HTTPS only, compressed, origin TTLs", () => {
     template.hasResourceProperties("AWS::CloudFront::Distribution", {
       DistributionConfig: Match.objectLike({
@@ -239,6 +300,28 @@ describe("EdgeCacheStack", () => {
     });
     template.hasResourceProperties("AWS::CloudFront::CachePolicy", {
       CachePolicyConfig: Match.objectLike({ MinTTL: 0, DefaultTTL: 0 }),
+    });
+  });
+
+  it("keys the cache on every query string (the refills' tag version among them), for a day at most: tag versions outlive that", () => {
+    const policies = Object.values(template.findResources("AWS::CloudFront::CachePolicy")) as Array<{
+      Properties: { CachePolicyConfig: Record<string, unknown> };
+    }>;
+    expect(policies).toHaveLength(1);
+    const config = policies[0]?.Properties.CachePolicyConfig ?? {};
+    expect(config.ParametersInCacheKeyAndForwardedToOrigin).toMatchObject({
+      QueryStringsConfig: { QueryStringBehavior: "all" },
+    });
+    expect(config.MaxTTL).toBe(ORIGIN_CDN_MAX_TTL_SECONDS);
+    // A copy the distribution took before an event expires (stale windows included) before the
+    // event's tag version does: until then refills ask for the versioned URL.
+    expect(TAG_VERSION_TTL_SECONDS).toBeGreaterThan(Number(config.MaxTTL));
+    // The distribution uses that policy.
+    const [policyId] = Object.keys(template.findResources("AWS::CloudFront::CachePolicy"));
+    template.hasResourceProperties("AWS::CloudFront::Distribution", {
+      DistributionConfig: Match.objectLike({
+        DefaultCacheBehavior: Match.objectLike({ CachePolicyId: { Ref: policyId } }),
+      }),
     });
   });
 

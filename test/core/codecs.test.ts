@@ -115,10 +115,17 @@ describe("keyspace", () => {
   it("builds every key under prefix and schema version", () => {
     const keys = createKeyspace("edge-1");
     expect(keys.root).toBe("edge-1:v1:");
-    expect([keys.gpu("g"), keys.invalidationLog, keys.tagIndex("gpu:g"), keys.response("/v1/gpus")]).toEqual([
+    expect([
+      keys.gpu("g"),
+      keys.invalidationLog,
+      keys.tagIndex("gpu:g"),
+      keys.tagVersion("gpus:*:H100"),
+      keys.response("/v1/gpus"),
+    ]).toEqual([
       "edge-1:v1:gpu:g",
       "edge-1:v1:log",
       "edge-1:v1:tagidx:gpu:g",
+      "edge-1:v1:tagver:gpus:*:H100",
       "edge-1:v1:resp:/v1/gpus",
     ]);
     expect(createKeyspace().root).toBe("ec:v1:");

@@ -11,8 +11,14 @@ import {
   cloudFrontPathsForTags,
   coversPath,
   fitPathsToBudget,
+  fitPrefixes,
   isWildcardPath,
   normaliseInvalidationPaths,
+  normalisePurgePrefixes,
+  parentPrefix,
+  prefixCovers,
+  purgePrefixForTag,
+  purgePrefixOfPath,
 } from "../../core/purge-paths";
 import {
   listingTagsFor,
@@ -269,5 +275,107 @@ describe("fitPathsToBudget", () => {
     expect(fitPathsToBudget(["/v1/gpus*"], { wildcards: 0, exact: 3000 })).toBeUndefined();
     expect(fitPathsToBudget(["/v1/gpus/a", "/v1/gpus/b"], { wildcards: 0, exact: 1 })).toBeUndefined();
     expect(fitPathsToBudget(["/v1/gpus/a"], { wildcards: 0, exact: 1 })).toEqual(["/v1/gpus/a"]);
+  });
+});
+
+/** How a purge by prefix matches a cached URL (path + query): whole path segments. */
+function prefixPurges(prefix: string, request: string): boolean {
+  const path = request.split("?")[0] ?? "";
+  return path === prefix || path.startsWith(`${prefix}/`);
+}
+
+describe("Workers Cache prefixes", () => {
+  it.each([
+    [tags.gpu("gpu-00042"), "/v1/gpus/gpu-00042"],
+    [tags.listing("us-east", undefined), "/v1/gpus"],
+    [tags.price("A100", "us-east"), "/v1/pricing"],
+    [tags.priceList(undefined, undefined), "/v1/pricing"],
+    [tags.provider("prov-7"), "/v1/providers/prov-7"],
+    [tags.statsList(undefined, "A100"), "/v1/market/stats"],
+    [tags.orderBook("H100", "eu-west"), "/v1/orderbook/H100"],
+    [tags.reference("gpu-types"), "/v1/gpu-types"],
+  ])("%s → %s (its CloudFront path without the wildcard)", (tag, prefix) => {
+    expect(purgePrefixForTag(tag)).toBe(prefix);
+  });
+
+  it("has no prefix for a tag no route carries", () => {
+    expect(purgePrefixForTag("unknown:thing")).toBeUndefined();
+    expect(purgePrefixForTag("gpu:a/b")).toBeUndefined();
+  });
+
+  it("for every route, the prefix of each tag its response carries purges that response", () => {
+    const cases: Array<[string, Record<string, string>, Record<string, string>]> = [
+      ["/v1/gpus", {}, { region: "us-east", type: "A100", sort: "price", limit: "10" }],
+      ["/v1/gpus/:gpuId", { gpuId: "gpu-00001" }, {}],
+      ["/v1/pricing", {}, { type: "A100", region: "us-east" }],
+      ["/v1/pricing", {}, { region: "us-east" }],
+      ["/v1/providers/:providerId", { providerId: "prov-3" }, {}],
+      ["/v1/market/stats", {}, { region: "eu-west", type: "H100" }],
+      ["/v1/market/stats", {}, { type: "H100" }],
+      ["/v1/orderbook/:gpuType", { gpuType: "H100" }, { region: "eu-west" }],
+      ["/v1/orderbook/:gpuType", { gpuType: "H100" }, {}],
+      ["/v1/regions", {}, {}],
+      ["/v1/gpu-types", {}, {}],
+    ];
+    for (const [pattern, pathParams, query] of cases) {
+      const lookup = routes[pattern]?.(pathParams, query, keys);
+      if (!lookup) throw new Error(`no route ${pattern}`);
+      for (const tag of lookup.tags) {
+        const prefix = purgePrefixForTag(tag);
+        expect(prefix !== undefined && prefixPurges(prefix, lookup.key), `${lookup.key} by ${prefix}`).toBe(
+          true,
+        );
+      }
+    }
+    // Segments, not characters: the A100 order books are not the A100-80GB ones.
+    expect(prefixPurges("/v1/orderbook/A100", "/v1/orderbook/A100-80GB?region=x")).toBe(false);
+  });
+
+  it("reads an operator's CloudFront path as a prefix that purges at least as much", () => {
+    expect(purgePrefixOfPath("/v1/gpus/*")).toBe("/v1/gpus");
+    expect(purgePrefixOfPath("/v1/gpus/gpu-1")).toBe("/v1/gpus/gpu-1");
+    // A wildcard or a query inside a segment: that segment's parent (`A1*` matches A100 too).
+    expect(purgePrefixOfPath("/v1/orderbook/A1*")).toBe("/v1/orderbook");
+    expect(purgePrefixOfPath("/v1/gpus*")).toBe("/v1");
+    expect(purgePrefixOfPath("/v1/gpus?region=us-east")).toBe("/v1");
+    expect(purgePrefixOfPath("/v1/*/stats")).toBe("/v1");
+    // Nothing narrower than the host: no prefix (the caller purges everything).
+    expect(purgePrefixOfPath("/*")).toBeUndefined();
+    expect(purgePrefixOfPath("/")).toBeUndefined();
+    expect(purgePrefixOfPath("v1/gpus")).toBeUndefined();
+  });
+
+  it("covers, normalises and climbs by whole segments", () => {
+    expect(prefixCovers("/v1/gpus", "/v1/gpus/gpu-1")).toBe(true);
+    expect(prefixCovers("/v1/gpus", "/v1/gpus")).toBe(false);
+    expect(prefixCovers("/v1/gpus", "/v1/gpusx")).toBe(false);
+    expect(normalisePurgePrefixes(["/v1/gpus/b", "/v1/gpus", "/v1/gpus-x", "/v1/gpus", "/v1/a"])).toEqual([
+      "/v1/a",
+      "/v1/gpus",
+      "/v1/gpus-x",
+    ]);
+    expect(parentPrefix("/v1/market/stats")).toBe("/v1/market");
+    expect(parentPrefix("/v1")).toBeUndefined();
+  });
+
+  it("fits prefixes into a budget by folding the largest group of siblings first", () => {
+    const gpus = Array.from({ length: 150 }, (_, index) => `/v1/gpus/gpu-${index}`);
+    const providers = ["/v1/providers/p1", "/v1/providers/p2"];
+    expect(fitPrefixes([...gpus, ...providers, "/v1/regions"], 100)).toEqual([
+      "/v1/gpus",
+      "/v1/providers/p1",
+      "/v1/providers/p2",
+      "/v1/regions",
+    ]);
+    expect(fitPrefixes([...gpus, ...providers, "/v1/regions"], 3)).toEqual([
+      "/v1/gpus",
+      "/v1/providers",
+      "/v1/regions",
+    ]);
+    // No two siblings: the deepest climbs until they meet.
+    expect(fitPrefixes(["/v1/market/stats", "/v1/regions"], 1)).toEqual(["/v1"]);
+    // Only the whole host would do.
+    expect(fitPrefixes(["/v1", "/v2"], 1)).toBeUndefined();
+    expect(fitPrefixes(["/v1/gpus"], 0)).toBeUndefined();
   });
 });

@@ -4,7 +4,9 @@
  * what purges they lead to, in purge-paths.test.ts.)
  */
 import { describe, expect, it } from "vitest";
-import { type ParsedTag, parseTag, tags } from "../../core/tags";
+import { createKeyspace } from "../../core/keys";
+import { type ParsedTag, parseTag, tagDataClass, tags } from "../../core/tags";
+import { routes } from "../../workers/routes";
 
 type Builders = typeof tags;
 
@@ -91,5 +93,50 @@ describe("parseTag", () => {
     "GPU:g1",
   ])("refuses %j (no builder makes it from identifiers)", (tag) => {
     expect(parseTag(tag)).toBeUndefined();
+  });
+});
+
+describe("tagDataClass", () => {
+  it.each([
+    [tags.gpu("gpu-1"), "gpu"],
+    [tags.listing("us-east", undefined), "availability"],
+    [tags.price("A100", "us-east"), "pricing"],
+    [tags.priceList(undefined, undefined), "pricing"],
+    [tags.provider("prov-1"), "provider"],
+    [tags.marketStats("us-east", "A100"), "market-stats"],
+    [tags.statsList(undefined, "A100"), "market-stats"],
+    [tags.orderBook("A100", "us-east"), "order-book"],
+    [tags.orderBookList("A100"), "order-book"],
+    [tags.reference("regions"), "reference"],
+    [tags.reference("gpu-types"), "reference"],
+  ])("%s is %s", (tag, dataClass) => {
+    expect(tagDataClass(tag)).toBe(dataClass);
+  });
+
+  it.each(["unknown:thing", "gpu:a:b", "ref:secrets", ""])("%j has no class (always purged)", (tag) => {
+    expect(tagDataClass(tag)).toBeUndefined();
+  });
+
+  it("gives every route's tags the class the route serves them with (workers/routes.ts)", () => {
+    const keys = createKeyspace("tag-classes");
+    const cases: Array<[string, Record<string, string>, Record<string, string>]> = [
+      ["/v1/gpus", {}, { region: "us-east" }],
+      ["/v1/gpus/:gpuId", { gpuId: "gpu-1" }, {}],
+      ["/v1/pricing", {}, { type: "A100", region: "us-east" }],
+      ["/v1/pricing", {}, { region: "us-east" }],
+      ["/v1/providers/:providerId", { providerId: "prov-1" }, {}],
+      ["/v1/market/stats", {}, { region: "us-east", type: "A100" }],
+      ["/v1/market/stats", {}, {}],
+      ["/v1/orderbook/:gpuType", { gpuType: "A100" }, { region: "us-east" }],
+      ["/v1/orderbook/:gpuType", { gpuType: "A100" }, {}],
+      ["/v1/regions", {}, {}],
+      ["/v1/gpu-types", {}, {}],
+    ];
+    for (const [pattern, params, query] of cases) {
+      const lookup = routes[pattern]?.(params, query, keys);
+      if (!lookup) throw new Error(`no route ${pattern}`);
+      for (const tag of lookup.tags)
+        expect(tagDataClass(tag), `${lookup.key}: ${tag}`).toBe(lookup.dataClass);
+    }
   });
 });

@@ -1,7 +1,8 @@
 /**
  * Once per `vitest run`: a real redis-server on a free port, the Upstash bridge in
  * front of it, a second bridge over the in-process emulator (the contract suite
- * holds both to one protocol), and the sample origin. Their URLs reach tests
+ * holds both to one protocol), the sample origin, and a recorder of front-cache purges
+ * (purge-recorder.ts). Their URLs reach tests
  * through `inject()` (Node) and Miniflare bindings (workerd).
  */
 import type { TestProject } from "vitest/node";
@@ -9,6 +10,7 @@ import { type RunningBridge, startBridgeServer } from "../../dev/bridge/server";
 import { findRedisServer, type RedisServerChild, startRedisServer } from "../../dev/local/redis-server";
 import { startOriginServer } from "../../dev/origin/server";
 import { TEST_BRIDGE_TOKEN } from "../support/constants";
+import { startPurgeRecorder } from "./purge-recorder";
 
 export default async function setup(project: TestProject) {
   const stops: Array<() => Promise<void>> = [];
@@ -39,6 +41,8 @@ export default async function setup(project: TestProject) {
     stops.push(() => emulatorBridge.close());
     const origin = await startOriginServer({ port: 0 });
     stops.push(() => origin.close());
+    const purgeRecorder = await startPurgeRecorder();
+    stops.push(() => purgeRecorder.close());
 
     project.provide("redisUrl", redis?.url ?? "");
     project.provide("bridgeUrl", bridge.url);
@@ -46,6 +50,7 @@ export default async function setup(project: TestProject) {
     project.provide("emulatorBridgeUrl", emulatorBridge.url);
     project.provide("bridgeToken", TEST_BRIDGE_TOKEN);
     project.provide("originUrl", origin.url);
+    project.provide("purgeRecorderUrl", purgeRecorder.url);
   } catch (error) {
     await stopAll();
     throw error;

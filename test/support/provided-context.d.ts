@@ -13,5 +13,7 @@ declare module "vitest" {
     bridgeToken: string;
     /** The sample marketplace origin. */
     originUrl: string;
+    /** A front cache's purge endpoint that records what it receives (test/setup/purge-recorder.ts). */
+    purgeRecorderUrl: string;
   }
 }

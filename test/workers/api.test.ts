@@ -10,21 +10,21 @@ import { edgeGet, originCount, originText, parseServerTiming } from "./support";
 
 /** DESIGN "Data classes", written out by hand so a wrong policy table cannot pass. */
 const CACHE_CONTROL = {
-  availability: "public, max-age=0, s-maxage=5, stale-if-error=60",
-  pricing: "public, max-age=10, s-maxage=30, stale-if-error=300",
-  gpu: "public, max-age=30, s-maxage=60, stale-if-error=600",
-  provider: "public, max-age=10, s-maxage=30, stale-if-error=300",
-  "market-stats": "public, max-age=5, s-maxage=10, stale-if-error=300",
-  "order-book": "public, max-age=0, s-maxage=2, stale-if-error=30",
+  availability: "public, max-age=0, s-maxage=1, stale-if-error=60",
+  pricing: "public, max-age=10, s-maxage=1, stale-if-error=300",
+  gpu: "public, max-age=30, s-maxage=1, stale-if-error=600",
+  provider: "public, max-age=10, s-maxage=1, stale-if-error=300",
+  "market-stats": "public, max-age=5, s-maxage=1, stale-if-error=300",
+  "order-book": "public, max-age=0, s-maxage=1, stale-if-error=30",
   reference: "public, max-age=300, s-maxage=3600, stale-if-error=86400",
 } as const;
 const CDN_CACHE_CONTROL = {
-  availability: "public, max-age=5, stale-if-error=60",
-  pricing: "public, max-age=30, stale-if-error=300",
-  gpu: "public, max-age=60, stale-if-error=600",
-  provider: "public, max-age=30, stale-if-error=300",
-  "market-stats": "public, max-age=10, stale-if-error=300",
-  "order-book": "public, max-age=2, stale-if-error=30",
+  availability: "public, max-age=1, stale-if-error=60",
+  pricing: "public, max-age=1, stale-if-error=300",
+  gpu: "public, max-age=1, stale-if-error=600",
+  provider: "public, max-age=1, stale-if-error=300",
+  "market-stats": "public, max-age=1, stale-if-error=300",
+  "order-book": "public, max-age=1, stale-if-error=30",
   reference: "public, max-age=3600, stale-if-error=86400",
 } as const;
 type DataClass = keyof typeof CACHE_CONTROL;

@@ -7,8 +7,8 @@ import { describe, expect, it, vi } from "vitest";
 import { DEFAULT_KEY_PREFIX } from "../../core/keys";
 import { edgeGet, hashOf, makeTestApp, originText, workerKeys } from "./support";
 
-const GPU_CACHE_CONTROL = "public, max-age=30, s-maxage=60, stale-if-error=600";
-const GPU_CDN_CACHE_CONTROL = "public, max-age=60, stale-if-error=600";
+const GPU_CACHE_CONTROL = "public, max-age=30, s-maxage=1, stale-if-error=600";
+const GPU_CDN_CACHE_CONTROL = "public, max-age=1, stale-if-error=600";
 
 async function cachedEtag(path: string): Promise<string> {
   const response = await edgeGet(path);
@@ -62,7 +62,7 @@ describe("If-None-Match (real Worker)", () => {
       expect(await response.text()).toBe("");
       expect(response.headers.get("ETag")).toBe(etag);
       expect(response.headers.get("Cache-Control")).toBe(
-        "public, max-age=10, s-maxage=30, stale-if-error=300",
+        "public, max-age=10, s-maxage=1, stale-if-error=300",
       );
     }
   });

@@ -104,6 +104,7 @@ describe("parseWorkerConfig", () => {
       l2SoftTimeoutMs: 50,
       l2HardTimeoutMs: 1_000,
       originTimeoutMs: 5_000,
+      originVersionParam: "_v",
       policies: DEFAULT_DATA_CLASS_POLICIES,
       operatorToken: undefined,
     });
@@ -175,6 +176,18 @@ describe("parseWorkerConfig", () => {
     expect(() =>
       parseWorkerConfig({ ...required, ORIGIN_URL: undefined, CACHE_POLICIES: '{"nope":{}}' }),
     ).toThrow(/ORIGIN_URL: .*; CACHE_POLICIES: unknown data class 'nope'/);
+  });
+
+  it("ORIGIN_VERSION_PARAM: `_v` when unset, off when empty, else a query parameter name no route reads", () => {
+    expect(parseWorkerConfig({ ...required, ORIGIN_VERSION_PARAM: "" }).originVersionParam).toBeUndefined();
+    expect(parseWorkerConfig({ ...required, ORIGIN_VERSION_PARAM: "edge.v" }).originVersionParam).toBe(
+      "edge.v",
+    );
+    for (const bad of ["a b", "v=1", "v&w", "limit", "region"]) {
+      expect(() => parseWorkerConfig({ ...required, ORIGIN_VERSION_PARAM: bad }), bad).toThrow(
+        /ORIGIN_VERSION_PARAM: .* is not letters, digits, .*none of region, type, status, sort, limit/,
+      );
+    }
   });
 
   it("refuses a soft L2 timeout longer than the hard one", () => {

@@ -11,7 +11,7 @@ const UNREACHABLE_REDIS = { UPSTASH_REDIS_REST_URL: "http://127.0.0.1:1" };
 /** The REST endpoint refuses every command (401): the same failure to the engine, without the log noise. */
 const FAILING_REDIS = { UPSTASH_REDIS_REST_TOKEN: "not-the-bridge-token" };
 
-const GPU_CACHE_CONTROL = "public, max-age=30, s-maxage=60, stale-if-error=600";
+const GPU_CACHE_CONTROL = "public, max-age=30, s-maxage=1, stale-if-error=600";
 /** The gpu class: fresh 30 s, max 2 min, stale-if-error 10 min. */
 const GPU_FRESH_MS = 30_000;
 const GPU_MAX_MS = 120_000;

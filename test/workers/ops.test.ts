@@ -139,15 +139,15 @@ describe("/_cache/stats", () => {
     const afterMiss = await stats();
     expect(afterMiss.hits).toEqual({ l1: 0, l2: 0, origin: 1 });
     expect(afterMiss.misses).toEqual({ l1: 1, l2: 1 });
-    // The log read, the L2 read, the L2 fill.
-    expect(afterMiss.redisCommands).toBe(3);
+    // The log read, the L2 read, the tag-version read (the miss's origin path), the L2 fill.
+    expect(afterMiss.redisCommands).toBe(4);
     expect(afterMiss.l1.entries).toBe(1);
     expect(afterMiss.l1.bytes).toBeGreaterThan(0);
 
     await app.get(gpuPath);
     const afterHit = await stats();
     expect(afterHit.hits).toEqual({ l1: 1, l2: 0, origin: 1 });
-    expect(afterHit.redisCommands).toBe(3);
+    expect(afterHit.redisCommands).toBe(4);
 
     await app.get("/v1/regions");
     const afterSecondKey = await stats();

@@ -45,8 +45,8 @@ describe("single-flight", () => {
     expect(app.cache.stats.hits.origin).toBe(1);
     expect(app.cache.stats.misses.l2).toBe(1);
     expect(app.cache.stats.misses.l1).toBe(100);
-    // One log read, one L2 read and one L2 fill, shared by all.
-    expect(app.cache.stats.redisCommands).toBe(3);
+    // One log read, one L2 read, one tag-version read and one L2 fill, shared by all.
+    expect(app.cache.stats.redisCommands).toBe(4);
     expect((await app.get(path)).headers.get("X-Cache")).toBe("L1");
   });
 

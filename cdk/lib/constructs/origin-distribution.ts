@@ -2,7 +2,10 @@
  * The CloudFront distribution in front of the marketplace origin, or an existing one
  * (`distributionId`). A created distribution talks HTTPS only to viewers and to the origin,
  * compresses, and caches exactly as long as the origin's Cache-Control says (nothing when the
- * origin sends none), keyed on the path and every query parameter.
+ * origin sends none, a day at most), keyed on the path and every query parameter. Every one
+ * matters: the Worker's refills add their tags' version (`_v`, core/tag-versions.ts), and only
+ * a key that includes it keeps a copy from before an event from answering them. The max TTL is
+ * the one tag versions are sized by (TAG_VERSION_TTL_SECONDS outlives it).
  */
 import { Duration, Stack, Validations } from "aws-cdk-lib";
 import {
@@ -22,6 +25,7 @@ import {
 } from "aws-cdk-lib/aws-cloudfront";
 import { HttpOrigin } from "aws-cdk-lib/aws-cloudfront-origins";
 import { Construct } from "constructs";
+import { ORIGIN_CDN_MAX_TTL_SECONDS } from "../../../core/tag-versions";
 
 export interface OriginDistributionProps {
   readonly originDomain: string;
@@ -50,7 +54,8 @@ export class OriginDistribution extends Construct {
         comment: "TTL from the origin's Cache-Control; nothing is cached without one",
         minTtl: Duration.seconds(0),
         defaultTtl: Duration.seconds(0),
-        maxTtl: Duration.days(1),
+        maxTtl: Duration.seconds(ORIGIN_CDN_MAX_TTL_SECONDS),
+        // All, not a list: the Worker's version parameter (ORIGIN_VERSION_PARAM) is configurable.
         queryStringBehavior: CacheQueryStringBehavior.all(),
         headerBehavior: CacheHeaderBehavior.none(),
         enableAcceptEncodingGzip: true,

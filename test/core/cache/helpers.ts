@@ -139,20 +139,25 @@ export class FakeOrigin {
   };
 }
 
-export type StoreMethod = "get" | "fill" | "readLog";
+export type StoreMethod = "get" | "fill" | "readLog" | "tagVersions";
 /** pass: the real store; fail: rejects at once; hang: waits for `releaseHung()`, then the real store. */
 export type ChaosMode = "pass" | "fail" | "hang";
 
 /** The real L2 store behind a switch per method, counting every call the engine makes. */
 export class ChaosStore implements L2Store {
-  readonly calls: Record<StoreMethod, number> = { get: 0, fill: 0, readLog: 0 };
-  readonly modes: Record<StoreMethod, ChaosMode> = { get: "pass", fill: "pass", readLog: "pass" };
+  readonly calls: Record<StoreMethod, number> = { get: 0, fill: 0, readLog: 0, tagVersions: 0 };
+  readonly modes: Record<StoreMethod, ChaosMode> = {
+    get: "pass",
+    fill: "pass",
+    readLog: "pass",
+    tagVersions: "pass",
+  };
   #hung = deferred();
 
   constructor(readonly inner: L2Store) {}
 
   get total(): number {
-    return this.calls.get + this.calls.fill + this.calls.readLog;
+    return this.calls.get + this.calls.fill + this.calls.readLog + this.calls.tagVersions;
   }
 
   /** Every method at once. */
@@ -160,6 +165,7 @@ export class ChaosStore implements L2Store {
     this.modes.get = mode;
     this.modes.fill = mode;
     this.modes.readLog = mode;
+    this.modes.tagVersions = mode;
   }
 
   /** Lets every call held by "hang" go on to the real store. */
@@ -182,6 +188,10 @@ export class ChaosStore implements L2Store {
 
   readLog(cursor: string | undefined, maxEntries: number): Promise<LogRead> {
     return this.#call("readLog", () => this.inner.readLog(cursor, maxEntries));
+  }
+
+  tagVersions(tags: readonly string[]): Promise<Array<string | undefined>> {
+    return this.#call("tagVersions", () => this.inner.tagVersions(tags));
   }
 
   async #call<T>(method: StoreMethod, real: () => Promise<T>): Promise<T> {

@@ -2,7 +2,8 @@
  * The L2 store's Redis side on its own (core/cache/l2-store.ts): reading Lambda-written
  * records, the race-safe fill script (version check, invalidation-log check, tag
  * index) and the invalidation-log read (entries since a cursor, and when the cursor
- * may have lost entries). Real Redis through the bridge, exactly as the Worker talks to it.
+ * may have lost entries), and tags' versions. Real Redis through the bridge, exactly as the
+ * Worker talks to it.
  */
 import { afterAll, describe, expect, it } from "vitest";
 import { createRedisL2Store, type L2Store } from "../../../core/cache/l2-store";
@@ -47,6 +48,21 @@ describe("get", () => {
     expect(await store.get(keys.gpu("broken"))).toBeUndefined();
     await lambda.io.hset(keys.gpu("bad-version"), { v: "three", b: "{}", t: "", s: "1" });
     expect(await store.get(keys.gpu("bad-version"))).toBeUndefined();
+  });
+});
+
+describe("tagVersions", () => {
+  it("reads each tag's version in the order asked, undefined where a tag has none", async () => {
+    const { keys, store } = fresh("tag-versions");
+    await lambda.io.set(keys.tagVersion("gpus:*:*"), "1700000000000-3");
+    await lambda.io.set(keys.tagVersion("gpu:g1"), "1700000000001-0");
+
+    expect(await store.tagVersions(["gpu:g1", "never:named", "gpus:*:*"])).toEqual([
+      "1700000000001-0",
+      undefined,
+      "1700000000000-3",
+    ]);
+    expect(await store.tagVersions([])).toEqual([]);
   });
 });
 

@@ -16,6 +16,7 @@ import {
   refine,
   required,
   sourceOf,
+  switchable,
   text,
   valid,
   valueOrThrow,
@@ -78,6 +79,23 @@ describe("readSettings", () => {
     const [problem] = problemsOf(readSettings(sourceOf({ SERVICE_URL: "x".repeat(500) }), SPEC));
     expect(problem?.length).toBeLessThan(150);
     expect(problem).toMatch(/^SERVICE_URL: "x+… is not an http\(s\) URL$/);
+  });
+});
+
+describe("switchable", () => {
+  const spec = { feature: switchable("FEATURE", text({ minLength: 2 }), { fallback: "on", off: undefined }) };
+
+  it("is the fallback when unset, off for an explicit empty string, and read by its rule otherwise", () => {
+    expect(readSettings(sourceOf({}), spec)).toEqual({ ok: true, value: { feature: "on" } });
+    expect(readSettings(sourceOf({ FEATURE: null }), spec)).toEqual({ ok: true, value: { feature: "on" } });
+    expect(readSettings(sourceOf({ FEATURE: "" }), spec)).toEqual({
+      ok: true,
+      value: { feature: undefined },
+    });
+    expect(readSettings(sourceOf({ FEATURE: "xy" }), spec)).toEqual({ ok: true, value: { feature: "xy" } });
+    expect(problemsOf(readSettings(sourceOf({ FEATURE: "x" }), spec))).toEqual([
+      'FEATURE: "x" is not text of at least 2 characters',
+    ]);
   });
 });
 

@@ -2,8 +2,8 @@
  * The Redis scripts of core/redis: each one's SHA-1 is pinned (core/redis/scripts.ts),
  * and each spells the storage format's names only through core/redis/fields.ts, so the
  * Lua agrees with the codecs (core/read-model.ts, core/invalidation-log.ts) by
- * construction. Their behaviour is tested against Redis in test/core/cache/l2-store.test.ts
- * and test/lambdas/events/apply.test.ts.
+ * construction. Their behaviour is tested against Redis in test/core/cache/l2-store.test.ts,
+ * test/lambdas/events/apply.test.ts and test/lambdas/purge/workers-cache/token-bucket.test.ts.
  */
 import { describe, expect, it } from "vitest";
 import { encodeLogFields } from "../../../core/invalidation-log";
@@ -67,6 +67,8 @@ const REDIS_VOCABULARY: Record<ScriptName, readonly string[]> = {
     // The published message's JSON, around the entry id.
     ...['{"id":"', '",'],
   ],
+  // Its own state, "<level> <at>", in one string: no storage-format names to share.
+  tokenBucket: ["GET", "DEL", "SET", "PX", "^(%d+) (%d+)$", "%d %d"],
 };
 
 const SHARED_NAMES = new Set<string>([
@@ -155,12 +157,25 @@ describe("the scripts spell the storage format only through core/redis/fields.ts
 
   it("the apply-event script sets only marker states and reports only apply statuses", () => {
     const { source } = REDIS_SCRIPTS.applyEvent;
-    const markers = callsOf(source, "SET").map((quoted) => quoted[0]);
+    // KEYS[1] is the applied marker; the other SETs write tag versions (the next test).
+    const markerSets = [...source.matchAll(/redis\.call\('SET', KEYS\[1\], ([^)]*)\)/g)];
+    const markers = markerSets.map((match) => quotedStrings(match[1] ?? "")[0]);
     expect(markers.sort()).toEqual(Object.values(EVENT_MARKER_STATES).sort());
+    expect(callsOf(source, "SET")).toHaveLength(markerSets.length + 1);
     expect(new Set(reportedStrings(source))).toEqual(new Set(Object.values(APPLY_STATUSES)));
     // The purge state beside each status: a marker state, or "owed" for a fresh application.
     const purgeStates = [...source.matchAll(/return \{'[^']*', '([^']*)'/g)].map((match) => match[1]);
     expect(new Set(purgeStates)).toEqual(new Set([EVENT_MARKER_STATES.purged, PURGES_OWED]));
+  });
+
+  it("the apply-event script sets each tag version to the log entry's id, after appending it", () => {
+    const { source } = REDIS_SCRIPTS.applyEvent;
+    const append = source.indexOf("local id = redis.call('XADD'");
+    const versionSet = source.indexOf("redis.call('SET', ARGV[i], id, 'PX', ARGV[12])");
+    expect(append).toBeGreaterThan(-1);
+    expect(versionSet).toBeGreaterThan(append);
+    // The id is only read after the XADD that makes it; the loop runs once per tag.
+    expect(source.slice(append, versionSet)).toContain("for _ = 1, tonumber(ARGV[10]) do");
   });
 
   it("the fill script reports only fill outcomes, every one of them", () => {

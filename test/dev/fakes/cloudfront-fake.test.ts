@@ -2,17 +2,20 @@
  * The local CloudFront on the wire: raw requests for what the SDK never sends
  * (no signature, malformed XML, inconsistent quantities, oversize batches), and
  * the real SDK for the happy path, idempotency, GetInvalidation and the
- * in-progress wildcard limit.
+ * in-progress wildcard limit; with Varnish bans, the delayed ban on manual timers.
  */
 import {
   CloudFrontClient,
   CreateInvalidationCommand,
   GetInvalidationCommand,
 } from "@aws-sdk/client-cloudfront";
+import { Hono } from "hono";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { type CloudFrontFake, startCloudFrontFake } from "../../../dev/fakes/cloudfront-fake";
 import { parseXml } from "../../../dev/fakes/xml";
+import { serveApp } from "../../../dev/support/serve-app";
 import { ManualClock } from "../../support/manual-clock";
+import { ManualTimers } from "../../support/manual-timers";
 
 const SIGNED =
   "AWS4-HMAC-SHA256 Credential=AKIDLOCAL/20260101/us-east-1/cloudfront/aws4_request, SignedHeaders=host, Signature=00";
@@ -214,5 +217,124 @@ describe("CloudFront fake: through the real SDK", () => {
     } finally {
       await strict.close();
     }
+  });
+});
+
+describe("CloudFront fake: invalidations banned on a Varnish once they complete", () => {
+  /** Stands in for the back Varnish's PURGE (dev/varnish/back.vcl); test/dev/varnish/back.test.ts bans on the real one. */
+  async function startBanRecorder(status = 200) {
+    const received: Array<{ method: string; paths: string }> = [];
+    const app = new Hono();
+    app.all("*", (c) => {
+      received.push({ method: c.req.method, paths: c.req.header("x-invalidation-paths") ?? "" });
+      return status === 200 ? c.json({ banned: true }) : c.json({ error: "refused" }, 400);
+    });
+    return { received, served: await serveApp(app) };
+  }
+
+  async function withBans(
+    recorderStatus: number,
+    run: (context: {
+      fake: CloudFrontFake;
+      timers: ManualTimers;
+      received: Array<{ method: string; paths: string }>;
+      warnings: string[];
+      create: (paths: string[], reference: string) => Promise<string>;
+      statusOf: (id: string) => Promise<string | undefined>;
+    }) => Promise<void>,
+  ) {
+    const recorder = await startBanRecorder(recorderStatus);
+    const timers = new ManualTimers(new ManualClock());
+    const warnings: string[] = [];
+    const banned = await startCloudFrontFake({
+      // Shorter than the delay: with bans, completion is the ban, not this.
+      completeAfterMs: 1_000,
+      now: timers.clock.now,
+      varnishBans: {
+        url: recorder.served.url,
+        completionDelayMs: 3_000,
+        timers,
+        logger: { warn: (line: string) => warnings.push(line) },
+      },
+    });
+    const sdk = new CloudFrontClient({
+      endpoint: banned.url,
+      region: "us-east-1",
+      credentials: { accessKeyId: "AKIDLOCAL", secretAccessKey: "local" },
+      maxAttempts: 1,
+    });
+    try {
+      await run({
+        fake: banned,
+        timers,
+        received: recorder.received,
+        warnings,
+        create: async (paths, reference) => {
+          const created = await sdk.send(
+            new CreateInvalidationCommand({
+              DistributionId: "EBANS",
+              InvalidationBatch: {
+                CallerReference: reference,
+                Paths: { Quantity: paths.length, Items: paths },
+              },
+            }),
+          );
+          return created.Invalidation?.Id ?? "";
+        },
+        statusOf: async (id) =>
+          (await sdk.send(new GetInvalidationCommand({ DistributionId: "EBANS", Id: id }))).Invalidation
+            ?.Status,
+      });
+    } finally {
+      sdk.destroy();
+      await banned.close();
+      await recorder.served.close();
+    }
+  }
+
+  it("bans the paths after the completion delay, and only then reports Completed", async () => {
+    await withBans(200, async ({ fake: banned, timers, received, create, statusOf }) => {
+      const id = await create(["/v1/gpus*", "/v1/gpus/gpu-00001"], "ban-1");
+      timers.advance(2_999);
+      await banned.bansSettled();
+      expect(received).toEqual([]);
+      expect(await statusOf(id)).toBe("InProgress");
+      timers.advance(1);
+      await banned.bansSettled();
+      expect(received).toEqual([{ method: "PURGE", paths: "/v1/gpus* /v1/gpus/gpu-00001" }]);
+      expect(await statusOf(id)).toBe("Completed");
+      expect(banned.bans).toEqual([
+        { invalidationId: id, paths: ["/v1/gpus*", "/v1/gpus/gpu-00001"], status: "applied" },
+      ]);
+      // The same CallerReference is the same invalidation: nothing is banned twice.
+      await create(["/v1/gpus*", "/v1/gpus/gpu-00001"], "ban-1");
+      timers.advance(3_000);
+      await banned.bansSettled();
+      expect(received).toHaveLength(1);
+    });
+  });
+
+  it("splits a large invalidation into headers Varnish accepts, every path once, in order", async () => {
+    await withBans(200, async ({ fake: banned, timers, received, create }) => {
+      const paths = Array.from({ length: 3_000 }, (_, i) => `/v1/gpus/gpu-${String(i).padStart(5, "0")}`);
+      await create(paths, "ban-big");
+      timers.advance(3_000);
+      await banned.bansSettled();
+      expect(received.length).toBeGreaterThan(1);
+      for (const { paths: header } of received) expect(header.length).toBeLessThanOrEqual(6_000);
+      expect(received.flatMap(({ paths: header }) => header.split(" "))).toEqual(paths);
+    });
+  });
+
+  it("keeps an invalidation InProgress and says why when Varnish refuses the ban", async () => {
+    await withBans(400, async ({ fake: banned, timers, warnings, create, statusOf }) => {
+      const id = await create(["/v1/regions"], "ban-refused");
+      timers.advance(3_000);
+      await banned.bansSettled();
+      expect(await statusOf(id)).toBe("InProgress");
+      expect(banned.bans[0]).toMatchObject({ invalidationId: id, status: "failed" });
+      expect(banned.bans[0]?.error).toBe('Varnish answered 400: {"error":"refused"}');
+      expect(warnings[0]).toMatch(new RegExp(`invalidation ${id} not applied`));
+    });
   });
 });

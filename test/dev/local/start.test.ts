@@ -1,7 +1,8 @@
 /**
  * `npm start` end to end: the real CLI brings up redis-server, the bridge, the
- * origin, the CDN and SQS fakes and the Worker in workerd; the edge URL serves data
- * read through the bridge; a signal stops every process it started.
+ * origin, the CDN and SQS fakes, the Worker in workerd and, with varnishd, the two HTTP
+ * caches around it; the Worker serves data read through the bridge, the front cache
+ * answers MISS then HIT; a signal stops every process it started.
  */
 import { type ChildProcessWithoutNullStreams, spawn, spawnSync } from "node:child_process";
 import { readdirSync, readFileSync } from "node:fs";
@@ -12,6 +13,7 @@ import { describe, expect, it } from "vitest";
 import { createRedisL2Store } from "../../../core/cache/l2-store";
 import { createKeyspace } from "../../../core/keys";
 import { DEFAULT_LOCAL_TOKEN } from "../../../dev/local/stack";
+import { findVarnishd } from "../../../dev/varnish/varnishd";
 import { parseWorkerConfig } from "../../../workers/config";
 
 const projectRoot = fileURLToPath(new URL("../../..", import.meta.url));
@@ -152,18 +154,28 @@ async function nextWriteTo(redisUrl: string, key: string) {
   };
 }
 
+/** Without varnishd the stack runs without HTTP caches (and with CI=true it refuses to start). */
+const varnishInstalled = findVarnishd() !== undefined;
+
 describe("npm start (local stack)", () => {
-  const cases: ReadonlyArray<{ launcher: "node" | "npm"; signal: NodeJS.Signals; gpuId: string }> = [
-    { launcher: "node", signal: "SIGINT", gpuId: "gpu-00011" },
-    { launcher: "node", signal: "SIGTERM", gpuId: "gpu-00012" },
+  const cases: ReadonlyArray<{
+    launcher: "node" | "npm";
+    signal: NodeJS.Signals;
+    gpuId: string;
+    /** LOCAL_HTTP_CACHES: `auto` runs Varnish where it is installed. */
+    httpCaches: "auto" | "none";
+  }> = [
+    { launcher: "node", signal: "SIGINT", gpuId: "gpu-00011", httpCaches: "auto" },
+    { launcher: "node", signal: "SIGTERM", gpuId: "gpu-00012", httpCaches: "none" },
     // A process manager stopping `npm start`: npm's `sh -c` does not pass the signal on.
-    { launcher: "npm", signal: "SIGTERM", gpuId: "gpu-00013" },
+    { launcher: "npm", signal: "SIGTERM", gpuId: "gpu-00013", httpCaches: "auto" },
   ];
 
   it.for(cases)(
-    "serves the edge API through the bridge and leaves no process behind ($launcher, $signal)",
+    "serves the edge API through the bridge and leaves no process behind ($launcher, $signal, http caches $httpCaches)",
     { timeout: 120_000 },
-    async ({ launcher, signal, gpuId }) => {
+    async ({ launcher, signal, gpuId, httpCaches }) => {
+      const withCaches = httpCaches === "auto" && varnishInstalled;
       const [command, args] =
         launcher === "npm"
           ? ["npm", ["start", "--silent"]]
@@ -176,8 +188,11 @@ describe("npm start (local stack)", () => {
           ORIGIN_PORT: "0",
           BRIDGE_PORT: "0",
           EVENTS_PORT: "0",
+          WORKER_PORT: "0",
+          ORIGIN_CACHE_PORT: "0",
           // So the stack says when the deferred CloudFront purge is done (below).
           LOCAL_VERBOSE: "1",
+          LOCAL_HTTP_CACHES: httpCaches,
         },
       });
       const output = watchOutput(child);
@@ -190,13 +205,24 @@ describe("npm start (local stack)", () => {
           "redis",
           "redis-rest",
           "origin",
+          ...(withCaches ? ["origin-cache"] : []),
           "cloudflare-fake",
           "cloudfront-fake",
           "sqs-fake",
           "events",
+          ...(withCaches ? ["worker"] : []),
           "edge",
         ]);
         expect(services.get("redis")).toMatch(/^redis:\/\/127\.0\.0\.1:\d+$/);
+        if (!withCaches) {
+          // One line says which tiers are missing, and why.
+          const note = await output.line("stderr", /^http caches: none \(/, 5_000, "the http caches line");
+          expect(note).toMatch(
+            httpCaches === "none" ? /turned off/ : /varnishd not found: install varnish varnish-modules/,
+          );
+        }
+        // The Worker itself: the edge URL is the front cache when there is one.
+        const worker = services.get("worker") ?? services.get("edge") ?? "";
         // The purge-retry queue and its DLQ, with the redrive policy the deployed queue has.
         const queues = (await (await fetch(services.get("sqs-fake") ?? "")).json()) as Array<{
           name: string;
@@ -208,7 +234,7 @@ describe("npm start (local stack)", () => {
         // Subscribed before the first request, so the Worker's fill cannot be missed.
         const gpuKey = createKeyspace().gpu(gpuId);
         fill = await nextWriteTo(services.get("redis") ?? "", gpuKey);
-        const first = await fetch(`${services.get("edge")}/v1/gpus/${gpuId}`);
+        const first = await fetch(`${worker}/v1/gpus/${gpuId}`);
         expect(first.status).toBe(200);
         expect(first.headers.get("x-cache")).toBe("ORIGIN");
         const text = await first.text();
@@ -228,9 +254,34 @@ describe("npm start (local stack)", () => {
         }
         fill.close();
         expect(stored?.body).toBe(text);
-        const second = await fetch(`${services.get("edge")}/v1/gpus/${gpuId}`);
+        const second = await fetch(`${worker}/v1/gpus/${gpuId}`);
         expect(second.headers.get("x-cache")).toBe("L1");
         expect(await second.text()).toBe(text);
+
+        if (withCaches) {
+          // The front cache (Workers Cache's role) answers clients: a MISS goes to the Worker, the
+          // next read is its HIT (well within the class's CDN max-age, 1 s or more).
+          const edge = services.get("edge") ?? "";
+          expect(edge).not.toBe(worker);
+          const edgeGpu = gpuId.replace("gpu-0001", "gpu-0002");
+          const miss = await fetch(`${edge}/v1/gpus/${edgeGpu}`);
+          const missText = await miss.text();
+          const hit = await fetch(`${edge}/v1/gpus/${edgeGpu}`);
+          expect([miss.status, miss.headers.get("cf-cache-status")]).toEqual([200, "MISS"]);
+          expect(hit.headers.get("cf-cache-status")).toBe("HIT");
+          expect(await hit.text()).toBe(missText);
+          expect(hit.headers.has("cache-tag")).toBe(false);
+          // The Worker answers directly, from the L1 the MISS filled, with no front cache status.
+          const direct = await fetch(`${worker}/v1/gpus/${edgeGpu}`);
+          expect(direct.headers.get("x-cache")).toBe("L1");
+          expect(direct.headers.has("cf-cache-status")).toBe(false);
+          expect(await direct.text()).toBe(missText);
+          // The back cache (CloudFront's role) sits between the Worker and the origin.
+          const originCache = await fetch(`${services.get("origin-cache")}/v1/gpus/${edgeGpu}`);
+          expect(originCache.status).toBe(200);
+          expect(originCache.headers.get("x-cache")).toMatch(/^(Hit|Miss) from cloudfront$/);
+          await originCache.body?.cancel();
+        }
 
         if (signal === "SIGINT") {
           // A booking reaches the edge within a second: npm run event changes the origin and sends the webhook.
@@ -239,7 +290,7 @@ describe("npm start (local stack)", () => {
             items: Array<{ gpuId: string }>;
           };
           const free = listing.items[0]?.gpuId ?? "";
-          const before = (await (await fetch(`${services.get("edge")}/v1/gpus/${free}`)).json()) as {
+          const before = (await (await fetch(`${worker}/v1/gpus/${free}`)).json()) as {
             status: string;
           };
           expect(before.status).toBe("available");
@@ -268,7 +319,7 @@ describe("npm start (local stack)", () => {
           });
           const untilSyncDue = lastEdgeRequestAt + syncIntervalMs + 1 - Date.now();
           if (untilSyncDue > 0) await new Promise((resolve) => setTimeout(resolve, untilSyncDue));
-          const { status } = (await (await fetch(`${services.get("edge")}/v1/gpus/${free}`)).json()) as {
+          const { status } = (await (await fetch(`${worker}/v1/gpus/${free}`)).json()) as {
             status: string;
           };
           // How fast is for the benchmarks; here: it arrives, well before any TTL (gpu class: 30 s fresh).
@@ -294,7 +345,8 @@ describe("npm start (local stack)", () => {
         }
 
         const spawned = descendants(child.pid ?? -1);
-        expect(spawned.length).toBeGreaterThanOrEqual(3); // tsx's node, redis-server, wrangler (+ workerd)
+        // tsx's node, redis-server, wrangler (+ workerd), and each varnishd with its cache child.
+        expect(spawned.length).toBeGreaterThanOrEqual(withCaches ? 7 : 3);
         child.kill(signal);
         // With npm, npm exits at once and start.ts stops the stack after it: its output closing
         // (below) is the stack saying it is done, having waited for every child it started.
@@ -302,6 +354,7 @@ describe("npm start (local stack)", () => {
         if (launcher === "node") expect(code).toBe(0);
         expect(spawned.filter(isAlive)).toEqual([]);
         await expect(fetch(`${services.get("edge")}/v1/gpus/${gpuId}`)).rejects.toThrow();
+        await expect(fetch(`${worker}/v1/gpus/${gpuId}`)).rejects.toThrow();
       } finally {
         fill?.close();
         if (child.exitCode === null) child.kill("SIGKILL");

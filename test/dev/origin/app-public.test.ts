@@ -44,6 +44,16 @@ describe("public routes answer bodies that match the domain schemas", () => {
     });
   }
 
+  it("ignores the Worker's tag-version parameter: a versioned URL answers as the plain one", async () => {
+    for (const [path] of cases) {
+      const plain = await request(app, path);
+      const versioned = await request(app, `${path}${path.includes("?") ? "&" : "?"}_v=1700000000000-0`);
+      expect(versioned.status, path).toBe(200);
+      expect(versioned.body, path).toEqual(plain.body);
+      expect(versioned.headers.get("ETag"), path).toBe(plain.headers.get("ETag"));
+    }
+  });
+
   it("lists every region and GPU type of the store", async () => {
     const regions = await request<{ items: unknown[] }>(app, "/v1/regions");
     const types = await request<{ items: unknown[] }>(app, "/v1/gpu-types");

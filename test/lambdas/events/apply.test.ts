@@ -12,6 +12,7 @@ import { EVENT_TYPES, type MarketplaceEvent } from "../../../core/events";
 import { decodeLogEntry } from "../../../core/invalidation-log";
 import { createKeyspace, type Keyspace } from "../../../core/keys";
 import { encodeL2Record, type L2Record } from "../../../core/read-model";
+import { TAG_VERSION_TTL_SECONDS } from "../../../core/tag-versions";
 import { APPLIED_EVENT_TTL_SECONDS, createEventApplier } from "../../../lambdas/events/apply";
 import { planEvent } from "../../../lambdas/events/effects";
 import {
@@ -239,6 +240,7 @@ describe("one event of each type", () => {
             ...writes.map((write) => write.key),
             keys.appliedEvent(event.id),
             keys.invalidationLog,
+            ...plan.tags.map((tag) => keys.tagVersion(tag)),
           ]),
         ].sort(),
       );
@@ -256,6 +258,13 @@ describe("one event of each type", () => {
         const ttl = Number(await redis.pttl(write.key));
         expect(ttl).toBeGreaterThan(write.ttlSeconds * 1000 - 60_000);
         expect(ttl).toBeLessThanOrEqual(write.ttlSeconds * 1000);
+      }
+      // Every tag the event names now has the log entry's id as its version, for the tag-version TTL.
+      for (const tag of plan.tags) {
+        expect(String(await redis.get(keys.tagVersion(tag))), tag).toBe(result?.logId);
+        const ttl = Number(await redis.pttl(keys.tagVersion(tag)));
+        expect(ttl).toBeGreaterThan(TAG_VERSION_TTL_SECONDS * 1000 - 60_000);
+        expect(ttl).toBeLessThanOrEqual(TAG_VERSION_TTL_SECONDS * 1000);
       }
       expect(String(await redis.get(keys.appliedEvent(event.id)))).toBe("applied");
       const markerTtl = Number(await redis.pttl(keys.appliedEvent(event.id)));
@@ -402,6 +411,51 @@ describe("ordering by version", () => {
       (await readHash(redis, keys.price(second.change.price.gpuType, second.change.price.region)))?.v,
     ).toBe(String(second.change.price.version));
     expect(JSON.parse((await readHash(redis, keys.gpu(gpuId)))?.b ?? "{}")).toEqual(status.change.gpu);
+  });
+});
+
+describe("tag versions", () => {
+  const version = async (keys: Keyspace, tag: string) => {
+    const value = await redis.get(keys.tagVersion(tag));
+    return value === null ? undefined : String(value);
+  };
+
+  it("each tag holds the log id of the newest event naming it; stale and duplicate events move none", async () => {
+    const { keys, applier } = await setup("tag-versions");
+    const factory = new EventFactory();
+    const gpuId = factory.availableGpuId();
+    const v2 = factory.gpuStatusChanged(gpuId, "maintenance");
+    const v3 = factory.gpuStatusChanged(gpuId, "offline");
+    const plan = planEvent(parsed(v3.raw), keys, NOW, DEFAULT_DATA_CLASS_POLICIES);
+    const operator = parsed(factory.cacheInvalidate({ tags: ["custom:only", "gpus:*:*"] }).raw);
+    expect(plan.tags).toContain("gpus:*:*");
+
+    const [first] = await applier.apply([parsed(v3.raw)]);
+    for (const tag of plan.tags) expect(await version(keys, tag), tag).toBe(first?.logId);
+
+    // A later event naming one of those tags moves that tag only, to its own entry.
+    const [second] = await applier.apply([operator]);
+    expect(second?.logId).not.toBe(first?.logId);
+    expect(await version(keys, "gpus:*:*")).toBe(second?.logId);
+    expect(await version(keys, "custom:only")).toBe(second?.logId);
+    expect(await version(keys, `gpu:${gpuId}`)).toBe(first?.logId);
+
+    const [stale] = await applier.apply([parsed(v2.raw)]);
+    const [duplicate] = await applier.apply([operator]);
+    expect([stale?.status, duplicate?.status]).toEqual(["stale", "duplicate"]);
+    expect(await version(keys, "gpus:*:*")).toBe(second?.logId);
+    expect(await version(keys, `gpu:${gpuId}`)).toBe(first?.logId);
+    expect(await version(keys, "never:named")).toBeUndefined();
+  });
+
+  it("a tag-version key holding something else is replaced, not a failure", async () => {
+    const { keys, applier } = await setup("tag-version-type");
+    await lambda.io.hset(keys.tagVersion("custom:odd"), { not: "a string" });
+    const [result] = await applier.apply([
+      parsed(new EventFactory().cacheInvalidate({ tags: ["custom:odd"] }).raw),
+    ]);
+    expect(result?.status).toBe("applied");
+    expect(await version(keys, "custom:odd")).toBe(result?.logId);
   });
 });
 
@@ -750,8 +804,14 @@ describe("on the local stack's emulator (no redis-server)", () => {
     const log = (await emulator.xrange(keys.invalidationLog, "-", "+")) as unknown as Array<
       [string, unknown[]]
     >;
+    const { tags } = planEvent(event, keys, NOW, DEFAULT_DATA_CLASS_POLICIES);
     expect(
       log.map(([id, fields]) => decodeLogEntry(id, fields)).map((entry) => [entry.eventId, entry.tags]),
-    ).toEqual([[event.id, planEvent(event, keys, NOW, DEFAULT_DATA_CLASS_POLICIES).tags]]);
+    ).toEqual([[event.id, tags]]);
+    // The tag versions too, with their TTL.
+    for (const tag of tags) {
+      expect(String(await emulator.get(keys.tagVersion(tag))), tag).toBe(result?.logId);
+      expect(Number(await emulator.pttl(keys.tagVersion(tag)))).toBeGreaterThan(0);
+    }
   });
 });

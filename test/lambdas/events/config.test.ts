@@ -100,4 +100,28 @@ describe("parseEventsConfig", () => {
     for (const secret of ["whsec_short", "cf-token-never-shown", "redis-token"])
       expect(error.message).not.toContain(secret);
   });
+
+  it("reads the Workers Cache purge settings with the others, their problems in the same error", () => {
+    const config = parseEventsConfig({
+      ...required,
+      WORKERS_CACHE_PURGE_URL: "https://edge.example.com/_cache/purge",
+      WORKERS_CACHE_PURGE_SECRET: NEXT_SECRET,
+      WORKERS_CACHE_PURGE_MIN_TTL_SECONDS: "0",
+    });
+    expect(config.purge.workersCache).toMatchObject({
+      secret: NEXT_SECRET,
+      minTtlSeconds: 0,
+      windowMs: 12_000,
+    });
+    expect(
+      errorOf({
+        ...required,
+        KEY_PREFIX: "bad prefix!",
+        WORKERS_CACHE_PURGE_URL: "https://edge.example.com/p",
+      }).problems,
+    ).toEqual([
+      expect.stringMatching(/^KEY_PREFIX: /),
+      "WORKERS_CACHE_PURGE_SECRET: missing (required with WORKERS_CACHE_PURGE_URL)",
+    ]);
+  });
 });

@@ -4,13 +4,22 @@
  * queue as one message (CloudFront is not called in the request) and its events settled
  * once it is queued; a purge that still fails is queued in the message format and its
  * event settled; an event whose retry could not be queued stays unsettled, so the
- * sender's re-delivery completes it.
+ * sender's re-delivery completes it. Workers Cache (through a local stand-in for the
+ * Worker's signed endpoint, tokens from the shared bucket in Redis) replaces the zone purge,
+ * which runs only with its settings: deferred like CloudFront with a queue, planned in the
+ * request without one, and filtered by the classes' front TTLs.
  */
 import { randomUUID } from "node:crypto";
 import type { SQSClient } from "@aws-sdk/client-sqs";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
+import {
+  type DataClassName,
+  type DataClassPolicies,
+  DEFAULT_DATA_CLASS_POLICIES,
+} from "../../../core/data-classes";
 import type { MarketplaceEvent } from "../../../core/events";
-import { tagsForGpuChange } from "../../../core/tags";
+import { createKeyspace } from "../../../core/keys";
+import { tags, tagsForGpuChange } from "../../../core/tags";
 import {
   type CloudFrontFake,
   type CloudflareFake,
@@ -22,12 +31,17 @@ import {
   createPurgeDispatcher,
   DEFERRED_CLOUDFRONT_DELAY_SECONDS,
   DEFERRED_CLOUDFRONT_REASON,
+  DEFERRED_PURGE_DELAY_SECONDS,
+  DEFERRED_PURGE_REASON,
 } from "../../../lambdas/events/purge-dispatcher";
 import { combinedBatchKey } from "../../../lambdas/purge/cloudfront/caller-reference";
 import { createPurgers, parsePurgeSettings } from "../../../lambdas/purge/config";
+import { createSharedTokenBucket } from "../../../lambdas/purge/workers-cache";
 import { decodeRetryMessage, type RetryMessage } from "../../../lambdas/retry/message";
 import { createRetryQueue, type RetryQueue } from "../../../lambdas/retry/retry-queue";
 import { ManualClock } from "../../support/manual-clock";
+import { uniquePrefix, upstashClient } from "../../support/redis";
+import { type PurgeEndpoint, startPurgeEndpoint } from "../../support/worker-purge-endpoint";
 import { bookings, RETRY_QUEUE, RETRY_QUEUES, recordingLogger, silent, sqsClient } from "../retry/helpers";
 
 let cloudflare: CloudflareFake;
@@ -239,5 +253,162 @@ describe("purge dispatcher with a retry queue", () => {
     const invalidations = cloudfront.purges.slice(before.cloudfront);
     expect(invalidations).toHaveLength(1);
     expect(invalidations[0]?.paths).toContain("/v1/gpus*");
+  });
+});
+
+describe("purge dispatcher: Workers Cache instead of the zone", () => {
+  const SECRET = "whsec_ZGlzcGF0Y2hlci1wdXJnZS1zZWNyZXQ=";
+  let endpoint: PurgeEndpoint;
+  // Real time to start with: the stand-in checks signatures against the same clock.
+  const clock = new ManualClock(Date.now());
+  beforeAll(async () => {
+    endpoint = await startPurgeEndpoint({ secret: SECRET, now: clock.now });
+  });
+  afterAll(async () => {
+    await endpoint.close();
+  });
+
+  /** Front TTLs long enough to purge every class, except those named. */
+  const frontTtls = (short: readonly DataClassName[] = []): DataClassPolicies =>
+    Object.fromEntries(
+      Object.entries(DEFAULT_DATA_CLASS_POLICIES).map(([name, policy]) => [
+        name,
+        { ...policy, cdnMaxAgeSeconds: short.includes(name as DataClassName) ? 1 : 60 },
+      ]),
+    ) as unknown as DataClassPolicies;
+
+  /**
+   * Workers Cache configured, no zone settings, CloudFront only when deferred (this file's
+   * distribution has had its fill of invalidations in progress); one bucket per call unless given.
+   */
+  function workersCachePurgers(
+    policies = frontTtls(),
+    prefix = uniquePrefix("dispatch-wc"),
+    { withCloudFront = false } = {},
+  ) {
+    return createPurgers(
+      parsePurgeSettings({
+        ...(withCloudFront
+          ? { CLOUDFRONT_DISTRIBUTION_ID: distributionId, CLOUDFRONT_ENDPOINT: cloudfront.url }
+          : {}),
+        WORKERS_CACHE_PURGE_URL: endpoint.url,
+        WORKERS_CACHE_PURGE_SECRET: SECRET,
+      }),
+      {
+        logger: silent,
+        cloudFront: { sleep: async () => {} },
+        redis: { client: upstashClient(), keys: createKeyspace(prefix) },
+        policies,
+        workersCache: { clock },
+      },
+    );
+  }
+
+  it("never calls the zone purge without CLOUDFLARE_API_TOKEN and CLOUDFLARE_ZONE_ID", async () => {
+    const results = bookings(2, "dispatch-no-zone");
+    const purgers = workersCachePurgers();
+    expect(purgers.configured.cloudflare).toBe(false);
+    const zone = vi.spyOn(purgers.cloudflare, "purge");
+    const requestsBefore = cloudflare.requests.length;
+    const { settled } = await createPurgeDispatcher(purgers, silent).dispatch(results);
+    expect(settled).toHaveLength(2);
+    expect(zone).not.toHaveBeenCalled();
+    expect(cloudflare.requests.length).toBe(requestsBefore);
+    // With its settings it still runs, for a deployment that puts content in the zone.
+    const requestsWithZone = cloudflare.requests.length;
+    await createPurgeDispatcher(cloudflareOnly(), silent).dispatch(results);
+    expect(cloudflare.requests.length).toBeGreaterThan(requestsWithZone);
+  });
+
+  it("with a queue, defers the delivery's Workers Cache tags as one short-delayed message, without the tags its front TTL bounds", async () => {
+    const results = bookings(3, "dispatch-wc-deferred");
+    const ids = results.map((result) => result.event.id);
+    const callsBefore = endpoint.requests.length;
+    let settled: readonly { id: string }[] = [];
+    const before = new Set(sqsFake.messages(RETRY_QUEUE).map((message) => message.messageId));
+    const messages = await queuedBy(async () => {
+      const purgers = workersCachePurgers(frontTtls(["gpu", "availability", "market-stats"]), undefined, {
+        withCloudFront: true,
+      });
+      settled = (await createPurgeDispatcher(purgers, silent, queue()).dispatch(results)).settled;
+    });
+    expect(settled.map((event) => event.id)).toEqual(ids);
+    expect(endpoint.requests.length).toBe(callsBefore);
+    const workersCache = messages.filter((message) => message.retry.provider === "workers-cache");
+    expect(workersCache).toHaveLength(1);
+    expect(workersCache[0]).toMatchObject({
+      retry: {
+        provider: "workers-cache",
+        pathPrefixes: [],
+        everything: false,
+        batchKey: combinedBatchKey(ids),
+      },
+      eventIds: ids,
+      lastError: DEFERRED_PURGE_REASON,
+    });
+    // Only the order books' tags: the other classes' copies expire before a purge would land.
+    const owed = workersCache[0]?.retry.provider === "workers-cache" ? workersCache[0].retry.tags : [];
+    const orderBookTags = results.flatMap((result) =>
+      result.plan.tags.filter((tag) => tag.startsWith("orderbook")),
+    );
+    expect(owed).toEqual([...new Set(orderBookTags)].sort());
+    const stored = sqsFake
+      .messages(RETRY_QUEUE)
+      .filter((queued) => !before.has(queued.messageId))
+      .find((queued) => queued.body.includes('"workers-cache"'));
+    expect((stored?.visibleAt ?? 0) - (stored?.sentAt ?? 0)).toBe(DEFERRED_PURGE_DELAY_SECONDS * 1000);
+  });
+
+  it("owes Workers Cache nothing for a booking under the default front TTLs (1 s for every event-covered class)", () => {
+    const purgers = workersCachePurgers(DEFAULT_DATA_CLASS_POLICIES);
+    const [result] = bookings(1, "dispatch-wc-defaults");
+    expect(purgers.workersCacheTargets(result?.plan.tags ?? [])).toEqual({
+      tags: [],
+      pathPrefixes: [],
+      everything: false,
+    });
+    expect(purgers.workersCacheTargets([tags.reference("regions")]).tags).toEqual(["ref:regions"]);
+  });
+
+  it("without a queue, purges the delivery in the request as one plan, and settles it", async () => {
+    const results = bookings(30, "dispatch-wc-inline");
+    const before = endpoint.requests.length;
+    const { lines, logger } = recordingLogger();
+    const { settled } = await createPurgeDispatcher(workersCachePurgers(), logger).dispatch(results);
+    expect(lines).toEqual([]);
+    expect(settled).toHaveLength(30);
+    const calls = endpoint.requests.slice(before);
+    // 30 bookings' tags (30 GPUs, their listings, stats and order books) in one plan: a call per 100.
+    const owed = new Set(results.flatMap((result) => result.plan.tags));
+    expect(calls.map((call) => call.status)).toEqual(Array(Math.ceil(owed.size / 100)).fill(200));
+    for (const tag of results.flatMap((result) => result.plan.tags)) expect(endpoint.purged(tag)).toBe(true);
+  });
+
+  it("without a queue and without tokens, leaves the delivery unsettled; the re-delivery after a refill settles it", async () => {
+    const results = bookings(2, "dispatch-wc-empty");
+    const prefix = uniquePrefix("dispatch-wc-empty");
+    const keys = createKeyspace(prefix);
+    const drained = createSharedTokenBucket({
+      redis: upstashClient(),
+      key: keys.workersCachePurgeBucket,
+      capacity: 25,
+      perMinute: 5,
+      clock,
+    });
+    await drained.take(25);
+    const before = endpoint.requests.length;
+    const { lines, logger } = recordingLogger();
+    const first = await createPurgeDispatcher(workersCachePurgers(frontTtls(), prefix), logger).dispatch(
+      results,
+    );
+    expect(first.settled).toEqual([]);
+    expect(endpoint.requests.length).toBe(before);
+    expect(lines.some((line) => /\(workers-cache\): .*no purge token/.test(line.text))).toBe(true);
+    clock.advance(12_000);
+    const again = await createPurgeDispatcher(workersCachePurgers(frontTtls(), prefix), silent).dispatch(
+      results,
+    );
+    expect(again.settled.map((event) => event.id)).toEqual(results.map((result) => result.event.id));
+    expect(endpoint.requests.slice(before).map((request) => request.status)).toEqual([200]);
   });
 });

@@ -13,7 +13,7 @@ describe("createPurgers", () => {
   it("gives logging purgers for unconfigured providers; the CloudFront one logs the paths", async () => {
     const info = vi.fn();
     const purgers = createPurgers(parsePurgeSettings({}), { logger: { info, warn: vi.fn() } });
-    expect(purgers.configured).toEqual({ cloudflare: false, cloudfront: false });
+    expect(purgers.configured).toEqual({ cloudflare: false, cloudfront: false, workersCache: false });
     const outcome = await purgers.cloudfront.purge(["gpu:g1", "gpus:*:*"], "evt-1");
     expect(outcome).toMatchObject({ ok: true, skipped: true, calls: 0 });
     expect(JSON.parse(String(info.mock.calls[0]?.[1]))).toMatchObject({ paths: ["/v1/gpus*"] });
@@ -43,7 +43,7 @@ describe("createPurgers", () => {
         }),
         { logger: { info: vi.fn(), warn: vi.fn() } },
       );
-      expect(purgers.configured).toEqual({ cloudflare: true, cloudfront: true });
+      expect(purgers.configured).toEqual({ cloudflare: true, cloudfront: true, workersCache: false });
       expect(purgers.cloudflare).toBeInstanceOf(CloudflarePurger);
       expect(purgers.cloudfront).toBeInstanceOf(CloudFrontPurger);
 
@@ -126,7 +126,7 @@ describe("parsePurgeSettings", () => {
         CLOUDFLARE_PURGE_CHUNK_SIZE: "",
         CLOUDFRONT_DISTRIBUTION_ID: "",
       }),
-    ).toEqual({ cloudflare: undefined, cloudfront: undefined });
+    ).toEqual({ cloudflare: undefined, cloudfront: undefined, workersCache: undefined });
   });
 
   it("never shows the API token in a problem", () => {
@@ -141,5 +141,70 @@ describe("parsePurgeSettings", () => {
     })();
     expect(error.message).toContain("CLOUDFLARE_MAX_RETRIES");
     expect(error.message).not.toContain(token);
+  });
+});
+
+describe("parsePurgeSettings: Workers Cache", () => {
+  const SECRET = "whsec_MDEyMzQ1Njc4OWFiY2RlZg==";
+  const problemsOf = (env: Record<string, string | undefined>): readonly string[] => {
+    try {
+      parsePurgeSettings(env);
+    } catch (error) {
+      expect(error).toBeInstanceOf(PurgeConfigError);
+      return (error as PurgeConfigError).problems;
+    }
+    throw new Error("the settings were accepted");
+  };
+
+  it("applies the defaults: a bucket of 25, 5 a minute, a 12 s window, a 5 s minimum front TTL", () => {
+    expect(
+      parsePurgeSettings({
+        WORKERS_CACHE_PURGE_URL: "https://edge.example.com/_cache/purge",
+        WORKERS_CACHE_PURGE_SECRET: SECRET,
+      }).workersCache,
+    ).toEqual({
+      url: "https://edge.example.com/_cache/purge",
+      secret: SECRET,
+      minTtlSeconds: 5,
+      bucketCapacity: 25,
+      bucketPerMinute: 5,
+      windowMs: 12_000,
+    });
+    expect(parsePurgeSettings({}).workersCache).toBeUndefined();
+  });
+
+  it("names every bad setting at once, and never shows the secret", () => {
+    const secret = "whsec_bad secret";
+    const problems = problemsOf({
+      WORKERS_CACHE_PURGE_URL: "ftp://edge",
+      WORKERS_CACHE_PURGE_SECRET: secret,
+      WORKERS_CACHE_PURGE_MIN_TTL_SECONDS: "-1",
+      WORKERS_CACHE_BUCKET_CAPACITY: "0",
+      WORKERS_CACHE_BUCKET_PER_MINUTE: "many",
+      WORKERS_CACHE_PURGE_WINDOW_MS: "300001",
+    });
+    expect(problems).toEqual([
+      'WORKERS_CACHE_PURGE_URL: "ftp://edge" is not an http(s) URL',
+      "WORKERS_CACHE_PURGE_SECRET: the value given is not a secret like whsec_<base64>",
+      'WORKERS_CACHE_PURGE_MIN_TTL_SECONDS: "-1" is not an integer of at least 0',
+      'WORKERS_CACHE_BUCKET_CAPACITY: "0" is not an integer from 1 to 10000',
+      'WORKERS_CACHE_BUCKET_PER_MINUTE: "many" is not an integer from 1 to 60000',
+      'WORKERS_CACHE_PURGE_WINDOW_MS: "300001" is not an integer from 0 to 300000',
+    ]);
+    expect(problems.join(" ")).not.toContain("bad secret");
+  });
+
+  it("needs the secret with the URL", () => {
+    expect(problemsOf({ WORKERS_CACHE_PURGE_URL: "https://edge.example.com/_cache/purge" })).toEqual([
+      "WORKERS_CACHE_PURGE_SECRET: missing (required with WORKERS_CACHE_PURGE_URL)",
+    ]);
+  });
+
+  it("needs Redis for the shared bucket when built", () => {
+    const settings = parsePurgeSettings({
+      WORKERS_CACHE_PURGE_URL: "https://edge.example.com/_cache/purge",
+      WORKERS_CACHE_PURGE_SECRET: SECRET,
+    });
+    expect(() => createPurgers(settings)).toThrow(/needs Redis for its shared token bucket/);
   });
 });

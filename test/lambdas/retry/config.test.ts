@@ -37,7 +37,9 @@ describe("parseRetryLambdaConfig", () => {
       purge: {
         cloudflare: undefined,
         cloudfront: { distributionId: "EDIST", endpoint: undefined, coalesceWindowMs: 0 },
+        workersCache: undefined,
       },
+      redis: undefined,
     });
   });
 
@@ -68,5 +70,36 @@ describe("parseRetryLambdaConfig", () => {
     expect(() => retryHandlerFromEnv({ CLOUDFLARE_MAX_RETRIES: "many" })).toThrow(
       /PURGE_RETRY_QUEUE_URL: missing .*; CLOUDFLARE_MAX_RETRIES: "many"/,
     );
+  });
+});
+
+describe("parseRetryLambdaConfig with Workers Cache", () => {
+  const queue = { PURGE_RETRY_QUEUE_URL: "http://127.0.0.1:9324/000000000000/purge-retry" };
+  const workersCache = {
+    WORKERS_CACHE_PURGE_URL: "https://edge.example.com/_cache/purge",
+    WORKERS_CACHE_PURGE_SECRET: "whsec_MDEyMzQ1Njc4OWFiY2RlZg==",
+  };
+
+  it("needs Redis for the shared purge bucket, and says so with the other problems", () => {
+    expect(problemsOf({ ...queue, ...workersCache, WORKERS_CACHE_BUCKET_PER_MINUTE: "0" })).toEqual([
+      'WORKERS_CACHE_BUCKET_PER_MINUTE: "0" is not an integer from 1 to 60000',
+      "UPSTASH_REDIS_REST_URL: missing (an http(s) URL)",
+      "UPSTASH_REDIS_REST_TOKEN: missing (text)",
+    ]);
+  });
+
+  it("reads Redis with it, and not without it", () => {
+    const redis = {
+      UPSTASH_REDIS_REST_URL: "https://eu1-x.upstash.io",
+      UPSTASH_REDIS_REST_TOKEN: "t",
+      KEY_PREFIX: "gpu",
+    };
+    expect(parseRetryLambdaConfig({ ...queue, ...workersCache, ...redis })).toMatchObject({
+      redis: { redisUrl: "https://eu1-x.upstash.io", redisToken: "t", keyPrefix: "gpu" },
+      purge: {
+        workersCache: { url: workersCache.WORKERS_CACHE_PURGE_URL, bucketCapacity: 25, bucketPerMinute: 5 },
+      },
+    });
+    expect(parseRetryLambdaConfig({ ...queue, ...redis }).redis).toBeUndefined();
   });
 });
