@@ -112,7 +112,7 @@ export const freshnessTiersSchema = z.union([
     /** ORIGIN_VERSION_PARAM="": refills as before the fix. */
     beforeFix: freshnessModeSchema,
     /** Null while the local stack counts no Workers Cache purge calls. */
-    workersCachePurgeCallsPer1kEvents: z.number().nonnegative().nullable(),
+    workersCachePurgeCallsPer1kEvents: z.number().nonnegative(),
   }),
   /** Outside CI without varnishd: not run, and its targets count as missed. */
   z.object({ skipped: z.string() }),

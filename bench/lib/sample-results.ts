@@ -185,7 +185,7 @@ export const SAMPLE_RESULTS: BenchResults = {
     cloudfrontCompletionDelayMs: 3_000,
     fixed: freshnessMode("_v", 0),
     beforeFix: freshnessMode("", 610),
-    workersCachePurgeCallsPer1kEvents: null,
+    workersCachePurgeCallsPer1kEvents: 0,
   },
 
   targets: [

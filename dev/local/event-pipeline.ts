@@ -67,6 +67,11 @@ export interface EventPipeline {
   readonly cloudfrontFake: CloudFrontFake;
   /** Absent with `cloudfront: "inline"`. */
   readonly sqsFake: SqsFake | undefined;
+  /**
+   * Calls sent to the Worker's purge endpoint so far by the retry queue's consumer, which is
+   * where queued Workers Cache purges leave from (none are counted with `cloudfront: "inline"`).
+   */
+  workersCachePurgeCalls(): number;
   stop(): Promise<void>;
 }
 
@@ -121,6 +126,11 @@ export async function startEventPipeline(options: EventPipelineOptions): Promise
     );
     stops.push(() => events.close());
 
+    let workersCachePurgeCalls = 0;
+    const countingFetch: typeof fetch = (input, init) => {
+      workersCachePurgeCalls += 1;
+      return fetch(input, init);
+    };
     // The retry Lambda's stand-in: the same handler, fed by a poller as the SQS event source would.
     if (sqsFake) {
       const retry = parseRetryLambdaConfig({ ...purgeEnv, ...redisEnv });
@@ -129,7 +139,7 @@ export async function startEventPipeline(options: EventPipelineOptions): Promise
         sqs,
         queueUrl: retry.retryQueue.queueUrl,
         handler: createRetryHandler({
-          purgers: retryPurgers(retry, { logger }),
+          purgers: retryPurgers(retry, { logger, workersCache: { fetch: countingFetch } }),
           sqs,
           queueUrl: retry.retryQueue.queueUrl,
           logger,
@@ -138,7 +148,14 @@ export async function startEventPipeline(options: EventPipelineOptions): Promise
       });
       stops.push(() => poller.stop());
     }
-    return { url: events.url, cloudflareFake, cloudfrontFake, sqsFake, stop };
+    return {
+      url: events.url,
+      cloudflareFake,
+      cloudfrontFake,
+      sqsFake,
+      workersCachePurgeCalls: () => workersCachePurgeCalls,
+      stop,
+    };
   } catch (error) {
     await stop();
     throw error;

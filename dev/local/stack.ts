@@ -135,6 +135,8 @@ export interface LocalStack {
   readonly token: string;
   /** Bearer token for the Worker's /_cache/stats. */
   readonly operatorToken: string;
+  /** Calls the event side has sent to the Worker's /_cache/purge so far (Workers Cache purges). */
+  workersCachePurgeCalls(): number;
   /** Stops every child and server this stack started; safe to call twice. */
   stop(): Promise<void>;
 }
@@ -337,6 +339,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       ...(httpCaches.kind === "none" ? { httpCachesNote: httpCaches.note } : {}),
       token,
       operatorToken,
+      workersCachePurgeCalls: pipeline.workersCachePurgeCalls,
       stop,
     };
   } catch (error) {
