@@ -3,21 +3,15 @@
  * `{ "tags"?: string[], "pathPrefixes"?: string[], "purgeEverything"?: true, "mode"?: "purge" | "invalidate" }`,
  * exactly one of the three targets. Every problem is reported, not just the first.
  */
+import { EDGE_PURGE_LIMITS, type EdgePurgeMode, type EdgePurgeTarget } from "../../core/edge-purge";
 
-/** Bodies past this are refused before they are read (workers/cache-purge/bounded-body.ts). */
-export const MAX_PURGE_BODY_BYTES = 128 * 1024;
-/** Per call, as Cloudflare's purge API takes (at most 100 operations a request). */
-export const MAX_PURGE_TAGS = 100;
-export const MAX_PURGE_PREFIXES = 100;
-/** Cloudflare's limit for one cache tag; prefixes get the same bound. */
-export const MAX_PURGE_ENTRY_LENGTH = 1024;
+export const MAX_PURGE_BODY_BYTES = EDGE_PURGE_LIMITS.bodyBytes;
+export const MAX_PURGE_TAGS = EDGE_PURGE_LIMITS.tagsPerCall;
+export const MAX_PURGE_PREFIXES = EDGE_PURGE_LIMITS.prefixesPerCall;
+export const MAX_PURGE_ENTRY_LENGTH = EDGE_PURGE_LIMITS.entryLength;
 
-export type PurgeMode = "purge" | "invalidate";
-
-export type PurgeTarget =
-  | { readonly tags: readonly string[] }
-  | { readonly pathPrefixes: readonly string[] }
-  | { readonly purgeEverything: true };
+export type PurgeMode = EdgePurgeMode;
+export type PurgeTarget = EdgePurgeTarget;
 
 export interface PurgeRequest {
   readonly target: PurgeTarget;

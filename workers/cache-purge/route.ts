@@ -7,6 +7,7 @@
  * `Cache-Control: no-store`: a purge answer must never be served from a cache.
  */
 import type { Context } from "hono";
+import { EDGE_PURGE_PATH } from "../../core/edge-purge";
 import { verifyWebhook, WEBHOOK_HEADER_NAMES } from "../../core/webhook-signature";
 import { BodyTooLargeError, readBoundedBody } from "./bounded-body";
 import type { EdgeCachePurger } from "./edge-purger";
@@ -19,7 +20,7 @@ import {
 } from "./purge-request";
 import { type WorkersCacheContext, workersCachePurger } from "./workers-cache-purger";
 
-export const CACHE_PURGE_PATH = "/_cache/purge";
+export const CACHE_PURGE_PATH = EDGE_PURGE_PATH;
 
 export interface CachePurgeSettings {
   /** Signing secrets (`whsec_…`, two during a rotation); undefined: the endpoint does not exist. */

@@ -2,11 +2,12 @@
  * Workers Cache's purge limits and this project's defaults for spending them (contract in
  * lambdas/purge/README.md): 5 purge calls a minute from a bucket of 25, whatever the
  * account's plan, and at most 100 tags or 100 prefixes a call (the Worker's endpoint,
- * workers/cache-purge/purge-request.ts, refuses more).
+ * core/edge-purge.ts, refuses more).
  */
+import { EDGE_PURGE_LIMITS } from "../../../core/edge-purge";
 export const WORKERS_CACHE_LIMITS = {
-  tagsPerCall: 100,
-  prefixesPerCall: 100,
+  tagsPerCall: EDGE_PURGE_LIMITS.tagsPerCall,
+  prefixesPerCall: EDGE_PURGE_LIMITS.prefixesPerCall,
 } as const;
 
 export const WORKERS_CACHE_DEFAULTS = {

@@ -13,6 +13,7 @@
  * With no token at all nothing is sent and everything is handed back, never dropped. Each
  * call lists the input items it covers, so when it fails exactly those are owed again.
  */
+import type { EdgePurgeTarget } from "../../../core/edge-purge";
 import {
   fitPrefixes,
   normalisePurgePrefixes,
@@ -29,10 +30,7 @@ export interface PlannerLimits {
 }
 
 /** The JSON body of one call to the Worker's endpoint: exactly one target. */
-export type PurgeCallBody =
-  | { readonly tags: readonly string[] }
-  | { readonly pathPrefixes: readonly string[] }
-  | { readonly purgeEverything: true };
+export type PurgeCallBody = EdgePurgeTarget;
 
 export interface PlannedCall {
   readonly body: PurgeCallBody;
