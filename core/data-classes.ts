@@ -1,5 +1,5 @@
 /**
- * Freshness policy per data class (DESIGN "Data classes"). Events make freshness
+ * Freshness policy per data class (docs/architecture.md "Data classes"). Events make freshness
  * immediate; these times only bound the damage of a lost event or an outage.
  */
 export const DATA_CLASS_NAMES = [

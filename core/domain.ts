@@ -1,7 +1,7 @@
 /**
  * The marketplace's domain records, as every part of the system exchanges them
  * (origin API bodies, events, Redis values). Defined once here; JSON field names
- * are camelCase everywhere (DESIGN "Domain essentials").
+ * are camelCase everywhere (docs/architecture.md "Domain essentials").
  *
  * Runtime-neutral: imported by the Worker (workerd), the Lambdas and the Node tools.
  */

@@ -1,5 +1,5 @@
 /**
- * The webhook event contract (DESIGN "Event contract"), defined once: the event
+ * The webhook event contract (docs/architecture.md "Event contract"), defined once: the event
  * Lambda validates with these schemas, and tools that send events build them.
  *
  * Every event is `{ id, type, occurredAt, version, data }`. `version` is the booking

@@ -1,5 +1,5 @@
 /**
- * The invalidation log (DESIGN "Freshness protocol"): a capped Redis stream the
+ * The invalidation log (docs/architecture.md "Freshness protocol"): a capped Redis stream the
  * event Lambda appends to on every change and the Worker isolates read at most
  * once per L1_SYNC_INTERVAL_MS. An entry names the tags that changed.
  *

@@ -1,5 +1,5 @@
 /**
- * Every Redis key the system uses is built here and nowhere else (DESIGN "Redis
+ * Every Redis key the system uses is built here and nowhere else (docs/architecture.md "Redis
  * key namespace"): one configurable prefix plus a schema version, so two
  * deployments can share a database and a schema change can move to `v2:` without
  * reading old values.

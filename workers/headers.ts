@@ -1,4 +1,4 @@
-/** Response headers of the edge API (DESIGN "Edge HTTP API"). */
+/** Response headers of the edge API (docs/architecture.md "Edge HTTP API"). */
 import type { CacheAnswer, TierTiming } from "../core/cache/tiered-cache";
 import type { DataClassPolicy } from "../core/data-classes";
 

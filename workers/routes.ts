@@ -1,5 +1,5 @@
 /**
- * The edge API's routes (DESIGN "Edge HTTP API") as cache lookups. Each route
+ * The edge API's routes (docs/architecture.md "Edge HTTP API") as cache lookups. Each route
  * declares its query parameters; only those count for the cache key, in a fixed
  * order, so unknown or reordered parameters can neither bust nor poison the cache.
  */

@@ -1,5 +1,5 @@
 /**
- * The bounded-freshness sync of L1 against the invalidation log (DESIGN "Freshness
+ * The bounded-freshness sync of L1 against the invalidation log (docs/architecture.md "Freshness
  * protocol"): at most every `intervalMs`, one read of the log since the cursor, shared
  * by the requests that arrive meanwhile, applied to L1 before any of them reads it.
  */
@@ -59,8 +59,8 @@ export class LogSync {
 
   /**
    * Reads the invalidation log when the interval has passed, and waits for it, so no
-   * L1 entry is served later than interval + one round trip after its event (DESIGN
-   * "Freshness protocol"). Concurrent requests share the one read. Returns true when
+   * L1 entry is served later than interval + one round trip after its event
+   * (docs/architecture.md "Freshness protocol"). Concurrent requests share the one read. Returns true when
    * this request waited on a read.
    */
   async syncIfDue(): Promise<boolean> {

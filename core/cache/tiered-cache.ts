@@ -1,5 +1,5 @@
 /**
- * The tiered-cache engine (DESIGN "The tiers"): L1 (this isolate's memory) → L2
+ * The tiered-cache engine (docs/architecture.md "The tiers"): L1 (this isolate's memory) → L2
  * (Redis) → origin, with single-flight, stale-while-revalidate, stale-if-error,
  * timeouts, a circuit breaker on Redis, race-safe fills, the bounded-freshness
  * sync of L1 against the invalidation log, and refills that ask the origin for the

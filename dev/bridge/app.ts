@@ -1,5 +1,5 @@
 /**
- * An Upstash-compatible REST front for Redis (see shared/reference/upstash-rest-protocol.md):
+ * An Upstash-compatible REST front for Redis (docs/wire-formats.md "Upstash REST"):
  * the official @upstash/redis client, unchanged, talks to it as it would to Upstash.
  *
  *   POST /             one command          → 200 {result} | 400 {error}

@@ -1,6 +1,6 @@
 /**
  * A local Cloudflare purge API: `POST /client/v4/zones/:zone/purge_cache` with the
- * v4 envelope (shared/reference "Cloudflare purge cache"), so the official
+ * v4 envelope (docs/wire-formats.md "Cloudflare purge cache"), so the official
  * `cloudflare` SDK can be pointed at it (`baseURL: `${fake.url}/client/v4``).
  * Bearer auth (401 envelope otherwise), exactly one kind per body (tags, files,
  * hosts, prefixes or purge_everything), at most `maxItems` (100) items (400),

@@ -1,6 +1,6 @@
 /**
  * A local CloudFront that speaks CreateInvalidation / GetInvalidation on the REST-XML
- * wire format (shared/reference "CloudFront CreateInvalidation"), so the real
+ * wire format (docs/wire-formats.md "CloudFront CreateInvalidation"), so the real
  * `@aws-sdk/client-cloudfront` can be pointed at it (`endpoint: fake.url`). It
  * records every accepted invalidation (`GET /_fake/purges` shows them) and keeps
  * CloudFront's rules: SigV4 Authorization present, Quantity = number of Items,

@@ -1,4 +1,4 @@
-/** Local stand-ins for the CDN purge APIs (DESIGN "Local stack"): they record what would have been purged. */
+/** Local stand-ins for the CDN purge APIs (docs/architecture.md "Local stack"): they record what would have been purged. */
 
 export { type ServedApp, serveApp } from "../support/serve-app";
 export * from "./cloudflare-fake";

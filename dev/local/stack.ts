@@ -1,5 +1,5 @@
 /**
- * The whole system on one machine, no cloud account (DESIGN "Local stack"):
+ * The whole system on one machine, no cloud account (docs/architecture.md "Local stack"):
  * Redis (a redis-server child, or the in-process emulator), the Upstash REST
  * bridge, the sample origin, the event app with the CDN fakes, the SQS fake with the
  * purge-retry queue and a poller running the retry handler, and the edge Worker in

@@ -1,7 +1,7 @@
 /**
  * The sample marketplace API: the origin the edge Worker reads on a cache miss.
  *
- * Public GET routes mirror the edge API (DESIGN "Edge HTTP API") and answer the way a real
+ * Public GET routes mirror the edge API (docs/architecture.md "Edge HTTP API") and answer the way a real
  * API behind a CDN would (Cache-Control per data class, strong ETags, 304s, a version header).
  * `/_admin/*` routes apply the booking system's changes and expose request counters, so tests
  * can change the truth and count how often the edge had to ask for it.

@@ -4,7 +4,7 @@
  * Web APIs only (crypto.subtle, Response), like the rest of the HTTP layer.
  */
 
-/** The data classes of DESIGN "Data classes", as the marketplace API would label them. */
+/** The data classes of docs/architecture.md "Data classes", as the marketplace API would label them. */
 export type OriginDataClass =
   | "availability"
   | "pricing"

@@ -1,6 +1,6 @@
 /**
  * Applies events to Redis: one Lua script per event, so each event's Redis step is
- * all-or-nothing (DESIGN "Failure behaviour"): dedupe, version check, write-through
+ * all-or-nothing (docs/architecture.md "Failure behaviour"): dedupe, version check, write-through
  * of the new records, removal of derived records and of the aggregate responses
  * indexed under its tags, one invalidation-log entry, the versions of its tags (the entry's
  * id, core/tag-versions.ts) and one PUBLISH.

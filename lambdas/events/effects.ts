@@ -1,5 +1,5 @@
 /**
- * What each event changes (DESIGN "Event contract", Effects), in one place:
+ * What each event changes (docs/architecture.md "Event contract", Effects), in one place:
  * the records written through, the derived records dropped, and the tags every
  * tier evicts. The Redis step and the purges both work from this plan.
  *

@@ -1,5 +1,5 @@
 /**
- * The webhook body contract (core/events.ts, DESIGN "Event contract"): every event type
+ * The webhook body contract (core/events.ts, docs/architecture.md "Event contract"): every event type
  * as the booking system sends it, batches and their limits, and every schema rule
  * refusing a body with the path of the offending field.
  */

@@ -1,6 +1,6 @@
 /**
  * Every route of the edge API through the real Worker (`exports.default.fetch`): the
- * origin's body, and the headers DESIGN "Edge HTTP API" promises on each answer.
+ * origin's body, and the headers docs/architecture.md "Edge HTTP API" promises on each answer.
  * Keys used here are used by no other test file.
  */
 import { describe, expect, it } from "vitest";
@@ -8,7 +8,7 @@ import { DEFAULT_DATA_CLASS_POLICIES } from "../../core/data-classes";
 import { tags } from "../../core/tags";
 import { edgeGet, originCount, originText, parseServerTiming } from "./support";
 
-/** DESIGN "Data classes", written out by hand so a wrong policy table cannot pass. */
+/** docs/architecture.md "Data classes", written out by hand so a wrong policy table cannot pass. */
 const CACHE_CONTROL = {
   availability: "public, max-age=0, s-maxage=1, stale-if-error=60",
   pricing: "public, max-age=10, s-maxage=1, stale-if-error=300",

@@ -1,5 +1,5 @@
 /**
- * Conditional requests (DESIGN "Edge HTTP API": `ETag` with `If-None-Match` → 304),
+ * Conditional requests (docs/architecture.md "Edge HTTP API": `ETag` with `If-None-Match` → 304),
  * through the real Worker and through a second isolate answering from L2.
  * Keys used here are used by no other test file.
  */

@@ -1,5 +1,5 @@
 /**
- * DESIGN "Failure behaviour", with app instances whose origin the test controls and,
+ * docs/architecture.md "Failure behaviour", with app instances whose origin the test controls and,
  * where Redis must be down, a Redis URL nothing listens on. A manual clock moves copies
  * past their fresh time, max age and stale-if-error limit without waiting.
  */

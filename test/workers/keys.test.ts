@@ -1,5 +1,5 @@
 /**
- * Normalised cache keys (DESIGN "Edge HTTP API"): only declared parameters count, in a
+ * Normalised cache keys (docs/architecture.md "Edge HTTP API"): only declared parameters count, in a
  * fixed order; unknown ones can neither bust nor poison the cache.
  * Keys used here are used by no other test file.
  */

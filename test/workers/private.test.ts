@@ -1,5 +1,5 @@
 /**
- * Private answers never enter a shared tier (DESIGN "The tiers"): requests with
+ * Private answers never enter a shared tier (docs/architecture.md "The tiers"): requests with
  * credentials bypass every cache, `/v1/bookings` passes through, and an origin answer
  * marked private (Set-Cookie, Cache-Control private/no-store) is stored nowhere.
  * Keys used here are used by no other test file.

@@ -1,5 +1,5 @@
 /**
- * Routes as cache lookups (workers/routes.ts, DESIGN "Edge HTTP API"): normalised keys
+ * Routes as cache lookups (workers/routes.ts, docs/architecture.md "Edge HTTP API"): normalised keys
  * (only declared parameters count, in a fixed order, defaults spelled out), the right
  * L2 key, tags and data class per route, and a 400-class error naming a bad parameter.
  */

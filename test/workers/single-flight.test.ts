@@ -1,5 +1,5 @@
 /**
- * Concurrent misses for one key in one isolate share one fetch (DESIGN "The tiers").
+ * Concurrent misses for one key in one isolate share one fetch (docs/architecture.md "The tiers").
  * Keys used here are used by no other test file.
  */
 import { describe, expect, it, vi } from "vitest";

@@ -1,5 +1,5 @@
 /**
- * DESIGN "Failure behaviour" for Redis: a failing or slow Redis never fails a read
+ * docs/architecture.md "Failure behaviour" for Redis: a failing or slow Redis never fails a read
  * while the origin (or a stale copy) can answer; a circuit breaker stops calling it
  * after a threshold and probes once per cool-down; soft and hard timeouts bound every
  * wait. The only real waits in this suite are the short timeouts (≤ 100 ms).

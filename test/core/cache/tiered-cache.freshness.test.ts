@@ -1,9 +1,9 @@
 /**
- * The freshness promise (DESIGN "Freshness protocol"), deterministic on the manual
+ * The freshness promise (docs/architecture.md "Freshness protocol"), deterministic on the manual
  * clock against real Redis: an L1 entry named by an invalidation-log entry is never
  * served once syncIntervalMs has passed since the last sync began; a log that lost
  * entries behind the cursor clears L1; and a fill that raced an event never puts the
- * older value over the newer one (DESIGN "The tiers", third rule).
+ * older value over the newer one (docs/architecture.md "The tiers", third rule).
  */
 import { afterAll, describe, expect, it } from "vitest";
 import {

@@ -1,5 +1,5 @@
 /**
- * The tiered-cache engine's read path (DESIGN "The tiers"): miss → origin → L2 fill →
+ * The tiered-cache engine's read path (docs/architecture.md "The tiers"): miss → origin → L2 fill →
  * L1; fresh / stale-while-revalidate / stale-if-error windows on the manual clock;
  * single-flight; private answers kept out of every shared tier; tag indexes for
  * aggregates. Real Redis behind the real bridge; a fake origin for exact counts.
