@@ -50,6 +50,7 @@ import type { Keyspace } from "../../core/keys";
 import { cloudFrontPathsForTags } from "../../core/purge-paths";
 import type { Clock } from "../../core/time/clock";
 import { WEBHOOK_SECRET_PATTERN } from "../../core/webhook-signature";
+import { isLoopbackEndpoint, LOCAL_FAKE_CREDENTIALS } from "../shared/local-endpoint";
 import { CLOUDFLARE_MAX_TAGS_PER_CALL, CloudflarePurger } from "./cloudflare-purger";
 import { type CloudFrontBatcherOptions, CloudFrontPurger } from "./cloudfront";
 import { createLoggingPurger, type PurgeLogger, type PurgeProviderName, type Purger } from "./purger";
@@ -253,9 +254,6 @@ export function isConfigured(purgers: Purgers, provider: PurgeProviderName): boo
   return provider === "workers-cache" ? purgers.configured.workersCache : purgers.configured[provider];
 }
 
-const isLocal = (endpoint: string) =>
-  /^https?:\/\/(127\.0\.0\.1|localhost|\[::1\])(:\d+)?(\/|$)/.test(endpoint);
-
 export function createPurgers(settings: PurgeSettings, options: PurgersOptions = {}): Purgers {
   const logger = options.logger ?? console;
 
@@ -281,9 +279,7 @@ export function createPurgers(settings: PurgeSettings, options: PurgersOptions =
         region: "us-east-1",
         ...(endpoint ? { endpoint } : {}),
         // The local fake checks only that requests are signed; never send real credentials to it.
-        ...(endpoint && isLocal(endpoint)
-          ? { credentials: { accessKeyId: "AKIDLOCAL", secretAccessKey: "local" } }
-          : {}),
+        ...(endpoint && isLoopbackEndpoint(endpoint) ? { credentials: LOCAL_FAKE_CREDENTIALS } : {}),
       });
     cloudfront = new CloudFrontPurger({
       ...options.cloudFront,

@@ -35,6 +35,7 @@ import {
 } from "../../core/config";
 import { PurgeConfigError } from "../purge/config";
 import { errorMessage } from "../purge/purger";
+import { isLoopbackEndpoint, LOCAL_FAKE_CREDENTIALS } from "../shared/local-endpoint";
 import { encodeRetryMessage, MAX_RETRY_MESSAGE_BYTES, type RetryMessage } from "./message";
 
 /** SQS's limit on entries per SendMessageBatch. */
@@ -201,9 +202,6 @@ export function parseRetryQueueSettings(env: RetryQueueEnv): RetryQueueSettings 
   );
 }
 
-const isLocal = (endpoint: string) =>
-  /^https?:\/\/(127\.0\.0\.1|localhost|\[::1\])(:\d+)?(\/|$)/.test(endpoint);
-
 /** `https://sqs.eu-west-1.amazonaws.com/123456789012/name` → `eu-west-1`. */
 function regionOfQueueUrl(queueUrl: string): string | undefined {
   return /^https:\/\/sqs\.([a-z0-9-]+)\.amazonaws\.com(\.cn)?\//.exec(queueUrl)?.[1];
@@ -212,13 +210,13 @@ function regionOfQueueUrl(queueUrl: string): string | undefined {
 /** An SQS client for the queue, pointed at SQS_ENDPOINT when set. */
 export function createSqsClient(settings: RetryQueueSettings): SQSClient {
   const endpoint = settings.sqsEndpoint;
-  const local = endpoint !== undefined && isLocal(endpoint);
+  const local = endpoint !== undefined && isLoopbackEndpoint(endpoint);
   const region = settings.region ?? regionOfQueueUrl(settings.queueUrl) ?? (local ? "us-east-1" : undefined);
   return new SQSClient({
     ...(region ? { region } : {}),
     ...(endpoint ? { endpoint } : {}),
     // The local fake checks only that requests are signed; never send real credentials to it.
-    ...(local ? { credentials: { accessKeyId: "AKIDLOCAL", secretAccessKey: "local" } } : {}),
+    ...(local ? { credentials: LOCAL_FAKE_CREDENTIALS } : {}),
   });
 }
 
