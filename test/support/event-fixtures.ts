@@ -2,18 +2,27 @@
  * Fixtures for the event tests: events built from the sample origin's own mutations
  * (so every event carries exactly the records the booking system would send), Redis
  * snapshots read back through the Upstash client as the Worker reads them, and a
- * subscriber on the events channel over ioredis (the real redis-server).
+ * subscriber on the events channel through a bridge's subscribe endpoint (so it hears
+ * either backend).
  */
 import { randomUUID } from "node:crypto";
 import type { Redis } from "@upstash/redis";
-import { Redis as IORedis } from "ioredis";
-import { inject } from "vitest";
 import type { MarketStats } from "../../core/domain";
 import { type EventType, type MarketplaceEvent, parseEventBody } from "../../core/events";
 import { MarketplaceStore } from "../../dev/origin/store";
 import { readHash } from "./redis";
+import { within } from "./within";
 
-export { readHash, uniquePrefix, upstashClient } from "./redis";
+export {
+  BACKENDS,
+  type BackendSides,
+  LambdaSide,
+  readHash,
+  type TestBackend,
+  uniquePrefix,
+  upstashClient,
+  useBackend,
+} from "./redis";
 
 /** An event as the booking system sends it (plain JSON, before validation). */
 export interface RawEvent {
@@ -267,48 +276,69 @@ export function diff(before: Map<string, string>, after: Map<string, string>): S
   };
 }
 
+/** How long a subscription or a settle marker may take: a lost message fails the test, not the run. */
+const LISTENER_TIMEOUT_MS = 5_000;
+
+type Subscriber = ReturnType<Redis["subscribe"]>;
+
 /**
- * A subscriber on one channel of the real redis-server. `settle()` publishes a marker
- * of its own and waits for it: messages on one channel arrive in order, so everything
- * published before is in `messages` by then.
+ * A subscriber on one channel, through a bridge's `/subscribe` endpoint with the Upstash
+ * client (messages as raw text: the client is built without automatic deserialization).
+ * `settle()` publishes a marker of its own and waits for it: messages on one channel
+ * arrive in order, so everything published before is in `messages` by then.
  */
 export class ChannelListener {
   readonly messages: string[] = [];
+  readonly #failures: unknown[] = [];
   #sentinels = new Map<string, () => void>();
 
   private constructor(
     readonly channel: string,
-    private readonly subscriber: IORedis,
-    private readonly publisher: IORedis,
+    private readonly redis: Redis,
+    private readonly subscriber: Subscriber,
   ) {
-    subscriber.on("message", (from: string, message: string) => {
+    subscriber.on("message", ({ channel: from, message }) => {
       if (from !== channel) return;
-      const done = this.#sentinels.get(message);
+      const text = String(message);
+      const done = this.#sentinels.get(text);
       if (done) done();
-      else this.messages.push(message);
+      else this.messages.push(text);
     });
+    subscriber.on("error", (error) => this.#failures.push(error));
   }
 
-  static async open(channel: string, url: string = inject("redisUrl")): Promise<ChannelListener> {
-    if (!url)
-      throw new Error("these tests need the harness's real redis-server (inject('redisUrl') is empty)");
-    const subscriber = new IORedis(url, { maxRetriesPerRequest: 1 });
-    const publisher = new IORedis(url, { maxRetriesPerRequest: 1 });
-    await subscriber.subscribe(channel);
-    return new ChannelListener(channel, subscriber, publisher);
+  /** Subscribed once the bridge has answered the subscription (it subscribes before it answers). */
+  static async open(redis: Redis, channel: string): Promise<ChannelListener> {
+    const subscriber = redis.subscribe<string>([channel]);
+    const subscribed = new Promise<void>((resolve, reject) => {
+      subscriber.on("subscribe", () => resolve());
+      subscriber.on("error", reject);
+    });
+    const listener = new ChannelListener(channel, redis, subscriber);
+    try {
+      await within(subscribed, LISTENER_TIMEOUT_MS, `subscribing to ${channel}`);
+    } catch (error) {
+      await listener.close();
+      throw error;
+    }
+    return listener;
   }
 
   /** Every message published on the channel before this call. */
   async settle(): Promise<string[]> {
     const sentinel = `sentinel:${randomUUID()}`;
     const arrived = new Promise<void>((resolve) => this.#sentinels.set(sentinel, resolve));
-    await this.publisher.publish(this.channel, sentinel);
-    await arrived;
-    this.#sentinels.delete(sentinel);
+    try {
+      await this.redis.publish(this.channel, sentinel);
+      await within(arrived, LISTENER_TIMEOUT_MS, `the marker on ${this.channel}`);
+    } finally {
+      this.#sentinels.delete(sentinel);
+    }
+    if (this.#failures.length > 0) throw new Error(`the subscription failed: ${String(this.#failures[0])}`);
     return [...this.messages];
   }
 
   async close(): Promise<void> {
-    await Promise.all([this.subscriber.quit(), this.publisher.quit()]);
+    await this.subscriber.unsubscribe();
   }
 }

@@ -242,7 +242,7 @@ describe("a log that lost entries clears L1", () => {
     await lambda.appendLog(h.keys, ["seed"]);
     const lookup = gpuLookup(h.keys, "gpu-deleted-log");
     await fill(h, lookup, { v: 1 }, 1);
-    await lambda.io.del(h.keys.invalidationLog);
+    await lambda.redis.del(h.keys.invalidationLog);
     h.clock.advance(SYNC_INTERVAL_MS);
     expect((await h.cache.get(lookup, h.ctx)).source).toBe("L2");
     expect(h.cache.stats.l1Evictions.clears).toBe(1);

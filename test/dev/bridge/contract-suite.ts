@@ -9,30 +9,13 @@ import { Redis as IORedis } from "ioredis";
 export type BackendKind = "redis" | "emulator";
 
 /**
- * What a backend supports beyond the protocol itself. The real server supports everything;
- * only the emulator (ioredis-mock) has `false` entries, each naming the gap. Assertions that
- * need a capability are gated with `if (!capabilities.x) return`.
+ * What a backend supports beyond the protocol itself. Both backends answer every command the
+ * suite sends with Redis 7.0's replies and error texts; what differs is only what an
+ * in-process store cannot have. Assertions that need a capability are gated with
+ * `if (!capabilities.x) return`.
  */
 export interface Capabilities {
-  /** Error replies carry Redis's exact text (`WRONGTYPE Operation against …`). */
-  readonly exactErrorTexts: boolean;
-  /** A command with the wrong number of arguments is an error (and aborts a transaction at queue time). */
-  readonly arityErrors: boolean;
-  /** INCR/INCRBY on a non-integer value fails with `ERR value is not an integer or out of range`. */
-  readonly integerErrors: boolean;
-  /** ZRANGE … BYSCORE honours fractional bounds. */
-  readonly fractionalScoreBounds: boolean;
-  /** STRLEN counts bytes (of the UTF-8 the bridge stored). */
-  readonly byteLengths: boolean;
-  /** XTRIM exists. */
-  readonly streamsTrim: boolean;
-  /** TYPE of a stream key answers `stream`. */
-  readonly streamType: boolean;
-  /** SCRIPT EXISTS / SCRIPT FLUSH exist. */
-  readonly scriptCommands: boolean;
-  /** PUBSUB NUMSUB exists (to see that the bridge closed its subscriber connection). */
-  readonly pubsubIntrospection: boolean;
-  /** A direct ioredis connection to the same data exists (plant raw bytes, verify state). */
+  /** A direct ioredis connection to the same data exists (state and replies seen behind the bridge). */
   readonly directAccess: boolean;
   /** There is a separate server process that can become unreachable. */
   readonly unreachableServer: boolean;
@@ -40,38 +23,10 @@ export interface Capabilities {
 
 export const CAPABILITIES: Readonly<Record<BackendKind, Capabilities>> = {
   redis: {
-    exactErrorTexts: true,
-    arityErrors: true,
-    integerErrors: true,
-    fractionalScoreBounds: true,
-    byteLengths: true,
-    streamsTrim: true,
-    streamType: true,
-    scriptCommands: true,
-    pubsubIntrospection: true,
     directAccess: true,
     unreachableServer: true,
   },
   emulator: {
-    // ioredis-mock words errors its own way ("ERR Key k does not contain a list" for WRONGTYPE)
-    // and answers several type mismatches with null instead of an error (HGET on a string).
-    exactErrorTexts: false,
-    // ioredis-mock checks no argument counts: a bare ["set"] answers OK, even inside MULTI.
-    arityErrors: false,
-    // ioredis-mock's INCR on "abc" yields NaN (sent as null) instead of an error.
-    integerErrors: false,
-    // ioredis-mock parses BYSCORE bounds as integers: ZRANGE k 3.2 10 BYSCORE includes score 3.
-    fractionalScoreBounds: false,
-    // ioredis-mock's STRLEN is the JS string length (UTF-16 code units), not the byte count.
-    byteLengths: false,
-    // ioredis-mock 8.13 has no XTRIM ("ERR Unsupported command: \"xtrim\"").
-    streamsTrim: false,
-    // ioredis-mock stores streams as lists: TYPE answers "list".
-    streamType: false,
-    // ioredis-mock has no SCRIPT command (EVAL/EVALSHA and NOSCRIPT do work).
-    scriptCommands: false,
-    // ioredis-mock: PUBSUB NUMSUB is "ERR Currently not implemented as a mock".
-    pubsubIntrospection: false,
     // The emulator lives inside the global-setup process: only its bridge reaches its data.
     directAccess: false,
     // The emulator is in-process: there is no server to stop.
@@ -216,13 +171,4 @@ export function createClient(combo: Combo, url: string, token: string, options: 
     enableTelemetry: false,
     ...options,
   });
-}
-
-/** Rejects when `promise` has not settled within `ms`: a hang becomes a failure, not a stuck run. */
-export function within<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`${what}: no answer within ${ms} ms`)), ms);
-  });
-  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
 }

@@ -66,7 +66,7 @@ function signed(event: RawEvent, secret: string): Request {
 }
 
 async function pttl(key: string): Promise<number> {
-  return lambda.io.pttl(key);
+  return lambda.redis.pttl(key);
 }
 
 function expectTtlAbout(ttlMs: number, expectedMs: number): void {

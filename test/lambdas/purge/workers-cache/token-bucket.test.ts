@@ -1,8 +1,9 @@
 /**
  * The shared Workers Cache purge bucket (lambdas/purge/workers-cache/token-bucket.ts over
- * core/redis/token-bucket-script.ts) against the real redis-server, through the bridge with
- * the real @upstash/redis client, as both Lambdas run it. Time is a manual clock passed to
- * the script as `now`, so refills are tested by moving it, never by sleeping.
+ * core/redis/token-bucket-script.ts) over every backend (the real redis-server and the
+ * emulator), each through its bridge with the real @upstash/redis client, as both Lambdas
+ * run it. Time is a manual clock passed to the script as `now`, so refills are tested by
+ * moving it, never by sleeping.
  */
 import { Redis } from "@upstash/redis";
 import { describe, expect, it } from "vitest";
@@ -13,26 +14,28 @@ import {
   WORKERS_CACHE_DEFAULTS,
 } from "../../../../lambdas/purge/workers-cache";
 import { ManualClock } from "../../../support/manual-clock";
-import { uniquePrefix, upstashClient } from "../../../support/redis";
+import { BACKENDS, upstashClient, useBackend } from "../../../support/redis";
 
 const START = Date.parse("2026-11-01T00:00:00Z");
 
-function setup(label: string, options: { capacity?: number; perMinute?: number } = {}) {
-  const redis = upstashClient();
-  const key = createKeyspace(uniquePrefix(label)).workersCachePurgeBucket;
-  const clock = new ManualClock(START);
-  const bucket = (client: Redis = redis) =>
-    createSharedTokenBucket({
-      redis: client,
-      key,
-      capacity: options.capacity ?? WORKERS_CACHE_DEFAULTS.bucketCapacity,
-      perMinute: options.perMinute ?? WORKERS_CACHE_DEFAULTS.bucketPerMinute,
-      clock,
-    });
-  return { redis, key, clock, bucket };
-}
+describe.for(BACKENDS)("shared token bucket · $name", (backend) => {
+  const sides = useBackend(backend);
 
-describe("shared token bucket", () => {
+  function setup(label: string, options: { capacity?: number; perMinute?: number } = {}) {
+    const redis = sides.redis;
+    const key = createKeyspace(sides.prefix(label)).workersCachePurgeBucket;
+    const clock = new ManualClock(START);
+    const bucket = (client: Redis = redis) =>
+      createSharedTokenBucket({
+        redis: client,
+        key,
+        capacity: options.capacity ?? WORKERS_CACHE_DEFAULTS.bucketCapacity,
+        perMinute: options.perMinute ?? WORKERS_CACHE_DEFAULTS.bucketPerMinute,
+        clock,
+      });
+    return { redis, key, clock, bucket };
+  }
+
   it("starts full: grants up to its capacity, then nothing, and says when the next token comes", async () => {
     const { bucket, clock } = setup("bucket-full");
     const shared = bucket();
@@ -62,7 +65,7 @@ describe("shared token bucket", () => {
 
   it("is one bucket for every client of the key, also under concurrent takes", async () => {
     const { bucket } = setup("bucket-shared");
-    const lambdas = Array.from({ length: 6 }, () => bucket(upstashClient()));
+    const lambdas = Array.from({ length: 6 }, () => bucket(upstashClient(backend.bridgeUrl)));
     const grants = await Promise.all(
       Array.from({ length: 40 }, (_, index) => lambdas[index % lambdas.length]?.take(1)),
     );
@@ -93,7 +96,9 @@ describe("shared token bucket", () => {
     behind.advance(60_000 + 12_000);
     expect((await make(behind).take(5)).granted).toBe(1);
   });
+});
 
+describe("shared token bucket, whatever the backend", () => {
   it("fails with a TokenBucketError when Redis cannot be reached, and refuses bad counts", async () => {
     const unreachable = new Redis({
       url: "http://127.0.0.1:1",
