@@ -7,6 +7,7 @@
 import { randomUUID } from "node:crypto";
 import { Webhook } from "standardwebhooks";
 import type { Booking, Gpu, MarketStats, Price, Provider } from "../../core/domain";
+import { fetchFailureReason, fetchNamed } from "./unreachable";
 
 export interface WebhookEvent {
   readonly id: string;
@@ -32,14 +33,22 @@ function statsEvents(stats: readonly MarketStats[]): WebhookEvent[] {
 export function originAdmin(originUrl: string) {
   const base = originUrl.replace(/\/+$/, "");
   async function admin<T>(method: string, path: string, body?: unknown): Promise<T> {
-    const response = await fetch(`${base}${path}`, {
-      method,
-      headers: { "content-type": "application/json" },
-      ...(body === undefined ? {} : { body: JSON.stringify(body) }),
-    });
+    const url = `${base}${path}`;
+    let response: Response;
+    try {
+      response = await fetch(url, {
+        method,
+        headers: { "content-type": "application/json" },
+        ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+      });
+    } catch (error) {
+      throw new OriginAdminError(`could not reach the origin at ${url} (${fetchFailureReason(error)})`, {
+        cause: error,
+      });
+    }
     const text = await response.text();
     if (!response.ok)
-      throw new OriginAdminError(`origin ${method} ${path} answered ${response.status}: ${text}`);
+      throw new OriginAdminError(`origin ${method} ${url} answered ${response.status}: ${text}`);
     return JSON.parse(text) as T;
   }
 
@@ -136,13 +145,37 @@ export function signedDelivery(
   };
 }
 
-/** Delivers `events` to the event app; resolves with its status and body. */
+/**
+ * Delivers `events` to the event app; resolves with its status and body. Throws UnreachableError
+ * naming `eventsUrl` when nothing answers there.
+ */
 export async function deliverEvents(
   eventsUrl: string,
   secret: string,
   events: readonly WebhookEvent[],
 ): Promise<{ status: number; body: string }> {
   const { headers, body } = signedDelivery(secret, events);
-  const response = await fetch(eventsUrl, { method: "POST", headers, body });
+  const response = await fetchNamed("the event app", eventsUrl, { method: "POST", headers, body });
   return { status: response.status, body: await response.text() };
+}
+
+/**
+ * The event app's answer as lines to print: the status and URL, then one line per event with what
+ * became of it (lambdas/events/app.ts answers `{results: [{id, type, status, purge}]}` on 202).
+ */
+export function describeEventsAnswer(eventsUrl: string, answer: { status: number; body: string }): string[] {
+  let results: unknown;
+  try {
+    results = (JSON.parse(answer.body) as { results?: unknown }).results;
+  } catch {
+    results = undefined;
+  }
+  if (!Array.isArray(results)) return [`events: ${answer.status} from ${eventsUrl}: ${answer.body}`];
+  return [
+    `events: ${answer.status} from ${eventsUrl}`,
+    ...results.map((result: { id?: unknown; type?: unknown; status?: unknown; purge?: unknown }) => {
+      const purge = result.purge === undefined ? "" : `, purge ${String(result.purge)}`;
+      return `  ${String(result.type)} ${String(result.id)}: ${String(result.status)}${purge}`;
+    }),
+  ];
 }
