@@ -10,15 +10,16 @@ import { EdgeCacheConfigError, parseEdgeCacheConfig } from "../../cdk/lib/config
 import { EdgeCacheStack } from "../../cdk/lib/edge-cache-stack";
 import { ORIGIN_CDN_MAX_TTL_SECONDS, TAG_VERSION_TTL_SECONDS } from "../../core/tag-versions";
 
+/** A deployment's context: `.internal` is never in public DNS, yet not an example domain the app refuses. */
 const CONTEXT = {
-  originDomain: "api.example.com",
+  originDomain: "api.gpu-market.internal",
   upstashRedisRestUrl: "https://eu1-test.upstash.io",
   keyPrefix: "gpu",
   cloudflareZoneId: "0123456789abcdef0123456789abcdef",
-  workersCachePurgeUrl: "https://edge.example.com/_cache/purge",
+  workersCachePurgeUrl: "https://edge.gpu-market.internal/_cache/purge",
   retryMaxReceiveCount: "7",
   reservedConcurrency: 25,
-  alarmEmail: "oncall@example.com",
+  alarmEmail: "oncall@gpu-market.internal",
   // As cdk.json holds it: an object, not text.
   cachePolicies: { gpu: { l2TtlSeconds: 600 } },
 };
@@ -50,10 +51,12 @@ beforeAll(() => {
 describe("CDK context", () => {
   it("parses strings from -c and applies defaults", () => {
     const config = parseEdgeCacheConfig(
-      (key) => ({ originDomain: "api.example.com", upstashRedisRestUrl: "https://x.upstash.io" })[key],
+      (key) =>
+        ({ originDomain: "api.gpu-market.internal", upstashRedisRestUrl: "https://x.upstash.io" })[key],
     );
     expect(config).toEqual({
-      originDomain: "api.example.com",
+      example: false,
+      originDomain: "api.gpu-market.internal",
       upstashRedisRestUrl: "https://x.upstash.io",
       keyPrefix: "ec",
       retryMaxReceiveCount: 5,
@@ -62,7 +65,7 @@ describe("CDK context", () => {
 
   it("fails once, naming every bad or missing value", () => {
     const bad: Record<string, unknown> = {
-      originDomain: "https://api.example.com/",
+      originDomain: "https://api.gpu-market.internal/",
       retryMaxReceiveCount: "0",
       reservedConcurrency: "many",
       distributionId: "E123456789AB",
@@ -88,7 +91,7 @@ describe("CDK context", () => {
   });
 
   it("checks cachePolicies as the Worker checks CACHE_POLICIES, and keeps it as JSON text", () => {
-    const base = { originDomain: "api.example.com", upstashRedisRestUrl: "https://x.upstash.io" };
+    const base = { originDomain: "api.gpu-market.internal", upstashRedisRestUrl: "https://x.upstash.io" };
     const config = parseEdgeCacheConfig(
       (key) => ({ ...base, cachePolicies: ' {"gpu": {"l2TtlSeconds": 600}} ' })[key],
     );
@@ -239,7 +242,7 @@ describe("EdgeCacheStack", () => {
     for (const prefix of ["Signed booking-system webhooks", "Replays failed"]) {
       const env = variables(prefix);
       expect(env).toMatchObject({
-        WORKERS_CACHE_PURGE_URL: "https://edge.example.com/_cache/purge",
+        WORKERS_CACHE_PURGE_URL: "https://edge.gpu-market.internal/_cache/purge",
         WORKERS_CACHE_PURGE_SECRET_SECRET_ARN: { Ref: secret },
         WORKERS_CACHE_PURGE_WINDOW_MS: "12000",
         UPSTASH_REDIS_REST_URL: "https://eu1-test.upstash.io",
@@ -291,7 +294,7 @@ describe("EdgeCacheStack", () => {
       DistributionConfig: Match.objectLike({
         Origins: [
           Match.objectLike({
-            DomainName: "api.example.com",
+            DomainName: "api.gpu-market.internal",
             CustomOriginConfig: Match.objectLike({ OriginProtocolPolicy: "https-only" }),
           }),
         ],
@@ -349,7 +352,7 @@ describe("EdgeCacheStack", () => {
     for (const alarm of alarms) expect(alarm.AlarmActions).toHaveLength(1);
     template.hasResourceProperties("AWS::SNS::Subscription", {
       Protocol: "email",
-      Endpoint: "oncall@example.com",
+      Endpoint: "oncall@gpu-market.internal",
     });
   });
 
