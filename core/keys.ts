@@ -33,6 +33,12 @@ export interface Keyspace {
   tagVersion(tag: string): string;
   /** The capped invalidation log (a stream) the Worker isolates read. */
   readonly invalidationLog: string;
+  /**
+   * The invalidation log's epoch: a random id set by the first read that finds none
+   * (core/redis/read-log-script.ts). A Redis that lost its data, or a keyspace replaced under
+   * the Worker, has another one (or none), so an isolate can tell its cursor is from another log.
+   */
+  readonly logEpoch: string;
   /** The pub/sub channel the same entries are published on, for long-lived subscribers. */
   readonly eventsChannel: string;
   /** Ids of events already applied (dedupe). */
@@ -75,6 +81,7 @@ export function createKeyspace(prefix: string = DEFAULT_KEY_PREFIX): Keyspace {
     tagIndex: (tag) => `${root}tagidx:${tag}`,
     tagVersion: (tag) => `${root}tagver:${tag}`,
     invalidationLog: `${root}log`,
+    logEpoch: `${root}log-epoch`,
     eventsChannel: `${root}events`,
     appliedEvent: (eventId) => `${root}applied:${eventId}`,
     workersCachePurgeBucket: `${root}bucket:workers-cache-purge`,

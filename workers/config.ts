@@ -2,6 +2,10 @@
  * The Worker's settings, parsed once per isolate from its bindings (core/config). A bad
  * or missing setting fails with one error naming every problem.
  */
+
+import { DEFAULT_TAG_HISTORY_MAX_BYTES } from "../core/cache/l1-store";
+import { DEFAULT_PENDING_WORK_MAX_BYTES } from "../core/cache/shared-work";
+import { DEFAULT_NEGATIVE_CACHE_MAX_BYTES } from "../core/cache/tiered-cache";
 import {
   ConfigError,
   cachePoliciesSetting,
@@ -30,6 +34,8 @@ import {
   ORIGIN_VERSION_PARAM_RULE,
 } from "../core/tag-versions";
 import { WEBHOOK_SECRET_PATTERN } from "../core/webhook-signature";
+import { DEFAULT_LOOKUP_MEMO_MAX_BYTES } from "./lookup-memo";
+import { REFERENCE_LISTS_MAX_BYTES } from "./reference-catalog";
 import { ROUTE_QUERY_PARAMETERS } from "./routes";
 
 /** Bindings that are secrets (`wrangler secret put`), never vars in wrangler.toml. */
@@ -44,6 +50,7 @@ export class WorkerConfigError extends ConfigError {
 }
 
 const positive = integer({ min: 1 });
+const MIB = 1024 * 1024;
 
 const queryParameterName = matching(ORIGIN_VERSION_PARAM_PATTERN, ORIGIN_VERSION_PARAM_RULE);
 /** A query parameter name no route reads: the origin would take the version for a filter. */
@@ -63,9 +70,13 @@ const SETTINGS = {
   keyPrefix: optional("KEY_PREFIX", keyPrefix, { fallback: DEFAULT_KEY_PREFIX }),
   /** The freshness promise: each isolate reads the invalidation log at most this often. */
   syncIntervalMs: optional("L1_SYNC_INTERVAL_MS", positive, { fallback: 500 }),
-  l1MaxBytes: optional("L1_MAX_BYTES", positive, { fallback: 32 * 1024 * 1024 }),
   l1MaxEntries: optional("L1_MAX_ENTRIES", positive, { fallback: 10_000 }),
   originTimeoutMs: optional("ORIGIN_TIMEOUT_MS", positive, { fallback: 5_000 }),
+  /**
+   * How long an origin 404 answers for its key from the isolate's memory (never L2); 0 keeps
+   * none. At most a minute: an entity created without an event naming it stays hidden that long.
+   */
+  negativeCacheMs: optional("NEGATIVE_CACHE_MS", integer({ min: 0, max: 60_000 }), { fallback: 5_000 }),
   /**
    * The query parameter refills carry their tags' newest version in (core/tag-versions.ts), so
    * CloudFront never answers one with a copy from before an event; `""` turns it off.
@@ -91,6 +102,33 @@ const SETTINGS = {
   edgeCachePurgeUrl: optional("EDGE_CACHE_PURGE_URL", httpUrl),
 };
 
+/**
+ * Byte budgets of the per-isolate structures (core/cache/memory-usage.ts), checked together
+ * against what an isolate can spare.
+ */
+const MEMORY = {
+  l1MaxBytes: optional("L1_MAX_BYTES", positive, { fallback: 32 * MIB }),
+  negativeCacheMaxBytes: optional("NEGATIVE_CACHE_MAX_BYTES", positive, {
+    fallback: DEFAULT_NEGATIVE_CACHE_MAX_BYTES,
+  }),
+  lookupMemoMaxBytes: optional("LOOKUP_MEMO_MAX_BYTES", positive, {
+    fallback: DEFAULT_LOOKUP_MEMO_MAX_BYTES,
+  }),
+  /** Each of the two maps of pending work (loads in flight, background refreshes). */
+  pendingWorkMaxBytes: optional("PENDING_WORK_MAX_BYTES", positive, {
+    fallback: DEFAULT_PENDING_WORK_MAX_BYTES,
+  }),
+};
+
+/**
+ * An isolate has 128 MB (Workers platform limit) for everything: the budgets below, requests
+ * in flight with their bodies, the bundle and the runtime. Three quarters of it is the most
+ * the budgets may add up to.
+ */
+export const ISOLATE_BUDGET_BYTES = 96 * MIB;
+/** The budgets that are no setting: the invalidated-tag history and the reference lists. */
+export const FIXED_BUDGET_BYTES = DEFAULT_TAG_HISTORY_MAX_BYTES + REFERENCE_LISTS_MAX_BYTES;
+
 const L2_TIMEOUTS = {
   /** Past this, a request with a stale copy at hand serves it and lets Redis finish in the background. */
   l2SoftTimeoutMs: optional("L2_SOFT_TIMEOUT_MS", positive, { fallback: 50 }),
@@ -105,6 +143,10 @@ export interface WorkerConfig {
   readonly syncIntervalMs: number;
   readonly l1MaxBytes: number;
   readonly l1MaxEntries: number;
+  readonly negativeCacheMs: number;
+  readonly negativeCacheMaxBytes: number;
+  readonly lookupMemoMaxBytes: number;
+  readonly pendingWorkMaxBytes: number;
   readonly l2SoftTimeoutMs: number;
   readonly l2HardTimeoutMs: number;
   readonly originTimeoutMs: number;
@@ -118,9 +160,22 @@ export interface WorkerConfig {
 
 export function parseWorkerConfig(env: Record<string, unknown>): WorkerConfig {
   const source = sourceOf(env);
-  const { settings, timeouts } = valueOrThrow(
+  const { settings, memory, timeouts } = valueOrThrow(
     combine({
       settings: readSettings(source, SETTINGS),
+      memory: refine(readSettings(source, MEMORY), (read) => {
+        const total =
+          read.l1MaxBytes +
+          read.negativeCacheMaxBytes +
+          read.lookupMemoMaxBytes +
+          2 * read.pendingWorkMaxBytes +
+          FIXED_BUDGET_BYTES;
+        return total > ISOLATE_BUDGET_BYTES
+          ? [
+              `L1_MAX_BYTES, NEGATIVE_CACHE_MAX_BYTES, LOOKUP_MEMO_MAX_BYTES and 2 × PENDING_WORK_MAX_BYTES: ${(total / MIB).toFixed(1)} MiB with the fixed ${FIXED_BUDGET_BYTES / MIB} MiB, more than the ${ISOLATE_BUDGET_BYTES / MIB} MiB an isolate (128 MB) can spare`,
+            ]
+          : [];
+      }),
       // Compared once both are numbers, whatever else is wrong.
       timeouts: refine(readSettings(source, L2_TIMEOUTS), (read) =>
         read.l2SoftTimeoutMs > read.l2HardTimeoutMs
@@ -136,8 +191,12 @@ export function parseWorkerConfig(env: Record<string, unknown>): WorkerConfig {
     originUrl: settings.originUrl.replace(/\/+$/, ""),
     keyPrefix: settings.keyPrefix,
     syncIntervalMs: settings.syncIntervalMs,
-    l1MaxBytes: settings.l1MaxBytes,
+    l1MaxBytes: memory.l1MaxBytes,
     l1MaxEntries: settings.l1MaxEntries,
+    negativeCacheMs: settings.negativeCacheMs,
+    negativeCacheMaxBytes: memory.negativeCacheMaxBytes,
+    lookupMemoMaxBytes: memory.lookupMemoMaxBytes,
+    pendingWorkMaxBytes: memory.pendingWorkMaxBytes,
     l2SoftTimeoutMs: timeouts.l2SoftTimeoutMs,
     l2HardTimeoutMs: timeouts.l2HardTimeoutMs,
     originTimeoutMs: settings.originTimeoutMs,

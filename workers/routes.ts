@@ -1,7 +1,9 @@
 /**
  * The edge API's routes (docs/architecture.md "Edge HTTP API") as cache lookups. Each route
  * declares its query parameters; only those count for the cache key, in a fixed
- * order, so unknown or reordered parameters can neither bust nor poison the cache.
+ * order, so unknown or reordered parameters can neither bust nor poison the cache. Values
+ * that must name a region or a GPU type are listed with the lookup, for the Worker to check
+ * against the reference data (workers/reference-catalog.ts) before anything is fetched.
  */
 import { z } from "zod";
 import type { CacheLookup } from "../core/cache/tiered-cache";
@@ -60,12 +62,41 @@ export const ROUTE_QUERY_PARAMETERS: readonly string[] = [
 
 export type Query = Readonly<Record<string, string | undefined>>;
 
+/** The reference lists a parameter can be checked against (`/v1/regions`, `/v1/gpu-types`). */
+export type ReferenceList = "regions" | "gpu-types";
+
+/** A parameter whose value must be an entry of a reference list. */
+export interface ReferenceCheck {
+  /** As the request names it (`region`, `type`, `gpuType`): the 400 names it too. */
+  readonly parameter: string;
+  readonly list: ReferenceList;
+  readonly value: string;
+}
+
+/** A lookup and the values in it that must name a known region or GPU type (absent: none). */
+export interface RouteLookup extends CacheLookup {
+  readonly references?: readonly ReferenceCheck[];
+}
+
 /** Builds the lookup for a route; throws InvalidRequestError on a bad parameter. */
 export type RouteResolver = (
   pathParams: Readonly<Record<string, string>>,
   query: Query,
   keys: Keyspace,
-) => CacheLookup;
+) => RouteLookup;
+
+function region(value: string | undefined, parameter = "region"): ReferenceCheck | undefined {
+  return value === undefined ? undefined : { parameter, list: "regions", value };
+}
+
+function gpuType(value: string | undefined, parameter = "type"): ReferenceCheck | undefined {
+  return value === undefined ? undefined : { parameter, list: "gpu-types", value };
+}
+
+function checked(lookup: CacheLookup, ...checks: Array<ReferenceCheck | undefined>): RouteLookup {
+  const references = checks.filter((check) => check !== undefined);
+  return references.length > 0 ? { ...lookup, references } : lookup;
+}
 
 /** An entity record: the key the event Lambda writes through, evicted by the entity's own tag. */
 function entity(key: string, dataClass: DataClassName, l2Key: string, tag: string): CacheLookup {
@@ -88,15 +119,17 @@ interface RegionTypeRoute {
   readonly listTag: (type: string | undefined, region: string | undefined) => string;
 }
 
-function regionTypeRoute(query: Query, keys: Keyspace, route: RegionTypeRoute): CacheLookup {
+function regionTypeRoute(query: Query, keys: Keyspace, route: RegionTypeRoute): RouteLookup {
   const q = parse(regionTypeQuery, query);
   const key = normalisedKey(
     route.path,
     route.keyOrder.map((name) => [name, q[name]] as const),
   );
-  return q.type && q.region
-    ? entity(key, route.dataClass, route.entityKey(q.type, q.region), route.entityTag(q.type, q.region))
-    : aggregate(keys, key, route.dataClass, route.listTag(q.type, q.region));
+  const lookup =
+    q.type && q.region
+      ? entity(key, route.dataClass, route.entityKey(q.type, q.region), route.entityTag(q.type, q.region))
+      : aggregate(keys, key, route.dataClass, route.listTag(q.type, q.region));
+  return checked(lookup, region(q.region), gpuType(q.type));
 }
 
 export const routes: Readonly<Record<string, RouteResolver>> = {
@@ -109,7 +142,11 @@ export const routes: Readonly<Record<string, RouteResolver>> = {
       ["sort", q.sort],
       ["limit", q.limit],
     ]);
-    return aggregate(keys, key, "availability", tags.listing(q.region, q.type));
+    return checked(
+      aggregate(keys, key, "availability", tags.listing(q.region, q.type)),
+      region(q.region),
+      gpuType(q.type),
+    );
   },
 
   "/v1/gpus/:gpuId": (path, _query, keys) => {
@@ -148,12 +185,13 @@ export const routes: Readonly<Record<string, RouteResolver>> = {
     }),
 
   "/v1/orderbook/:gpuType": (path, query, keys) => {
-    const gpuType = parse(identifierSchema, path.gpuType, "gpuType");
+    const type = parse(identifierSchema, path.gpuType, "gpuType");
     const q = parse(regionQuery, query);
-    const key = normalisedKey(`/v1/orderbook/${gpuType}`, [["region", q.region]]);
-    return q.region
-      ? entity(key, "order-book", keys.orderBook(gpuType, q.region), tags.orderBook(gpuType, q.region))
-      : aggregate(keys, key, "order-book", tags.orderBookList(gpuType));
+    const key = normalisedKey(`/v1/orderbook/${type}`, [["region", q.region]]);
+    const lookup = q.region
+      ? entity(key, "order-book", keys.orderBook(type, q.region), tags.orderBook(type, q.region))
+      : aggregate(keys, key, "order-book", tags.orderBookList(type));
+    return checked(lookup, gpuType(type, "gpuType"), region(q.region));
   },
 
   "/v1/regions": (_path, _query, keys) =>
@@ -161,4 +199,10 @@ export const routes: Readonly<Record<string, RouteResolver>> = {
 
   "/v1/gpu-types": (_path, _query, keys) =>
     entity("/v1/gpu-types", "reference", keys.reference("gpu-types"), tags.reference("gpu-types")),
+};
+
+/** The route each reference list is read from (through the cache, like any client's read). */
+export const REFERENCE_ROUTES: Readonly<Record<ReferenceList, string>> = {
+  regions: "/v1/regions",
+  "gpu-types": "/v1/gpu-types",
 };

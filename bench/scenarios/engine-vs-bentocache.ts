@@ -446,7 +446,7 @@ const LISTING_SHARE = 0.01;
 const emptyL2: L2Store = {
   get: async () => undefined,
   fill: async () => "stored",
-  readLog: async () => ({ lastId: "0-0", entries: [], lost: false }),
+  readLog: async () => ({ lastId: "0-0", epoch: "bench", entries: [], lost: false, reset: false }),
   tagVersions: async (tags) => tags.map(() => undefined),
 };
 

@@ -4,11 +4,21 @@
  * the invalidation sequence that makes fills race-safe: a load remembers the sequence
  * when it starts, and its value is kept out of L1 when an invalidation of one of its
  * tags (or a clear) came after that.
+ *
+ * Beside the entries it keeps negative ones: an origin 404 for a key, for a few seconds, so a
+ * run of requests for an id that does not exist costs one origin fetch per period. They live
+ * here only (never in L2: made-up keys must not fill Redis), in an LRU of their own bytes,
+ * and an invalidation or clear drops them like the entries they stand for.
+ *
+ * Every structure here is bounded in bytes (core/cache/memory-usage.ts): the entries and their
+ * share of the tag index by `maxBytes`, negative entries and theirs by `negative.maxBytes`, and
+ * the history of invalidated tags by `tagHistoryMaxBytes`.
  */
 import { LRUCache } from "lru-cache";
 import type { DataClassName } from "../data-classes";
 import type { Clock } from "../time/clock";
 import type { TieredCacheStats } from "./cache-stats";
+import { type MemoryUsage, OBJECT_BYTES, SLOT_BYTES, stringBytes } from "./memory-usage";
 
 export interface L1Entry {
   readonly body: string;
@@ -24,6 +34,23 @@ export interface L1Entry {
 /** What a fill hands L1; the store stamps when it was filled. */
 export type L1Value = Omit<L1Entry, "filledAt" | "invalidated">;
 
+/** An origin answer saying the key does not exist (a 404), kept briefly. */
+export interface NegativeEntry {
+  readonly status: number;
+  readonly body: string;
+  readonly contentType: string;
+  readonly tags: readonly string[];
+  readonly filledAt: number;
+}
+
+export type NegativeValue = Omit<NegativeEntry, "filledAt">;
+
+export interface NegativeCacheOptions {
+  /** How long a negative entry answers; 0 keeps none. */
+  readonly ttlMs: number;
+  readonly maxBytes: number;
+}
+
 export interface L1StoreOptions {
   readonly maxBytes: number;
   readonly maxEntries: number;
@@ -31,32 +58,168 @@ export interface L1StoreOptions {
   readonly maxAgeMs: number;
   readonly clock: Clock;
   readonly counters: Pick<TieredCacheStats, "l1Evictions">;
+  /** Absent: no negative entries are kept. */
+  readonly negative?: NegativeCacheOptions;
+  /** Bytes of the invalidated-tag history the race check reads (default DEFAULT_TAG_HISTORY_MAX_BYTES). */
+  readonly tagHistoryMaxBytes?: number;
+}
+
+/** About 10,000 tags of 30 characters: far more than one sync interval's events name. */
+export const DEFAULT_TAG_HISTORY_MAX_BYTES = 1024 * 1024;
+/** A 404 body is a short error; a larger one is not worth keeping. */
+const MAX_NEGATIVE_ENTRY_BYTES = 8 * 1024;
+
+/** One tag's place in an index: the map slot, its key string and the set of keys. */
+function tagSlotBytes(tag: string): number {
+  return stringBytes(tag) + SLOT_BYTES + OBJECT_BYTES;
+}
+
+/**
+ * The most an entry's tags can add to an index: each tag's place as if no other entry had
+ * it, and the entry's slot in each tag's set. Charged to the entry, so an index never
+ * outgrows the budget of the entries it indexes.
+ */
+function indexBytes(tags: readonly string[]): number {
+  let bytes = 0;
+  for (const tag of tags) bytes += tagSlotBytes(tag) + SLOT_BYTES;
+  return bytes;
+}
+
+/** Tag → keys of one LRU. */
+class TagIndex {
+  private readonly keysByTag = new Map<string, Set<string>>();
+  private members = 0;
+  private bytes = 0;
+
+  get usage(): { tags: number; members: number; bytes: number } {
+    return { tags: this.keysByTag.size, members: this.members, bytes: this.bytes };
+  }
+
+  add(key: string, tags: readonly string[]): void {
+    for (const tag of tags) {
+      let keys = this.keysByTag.get(tag);
+      if (!keys) {
+        keys = new Set();
+        this.keysByTag.set(tag, keys);
+        this.bytes += tagSlotBytes(tag);
+      }
+      if (keys.has(key)) continue;
+      keys.add(key);
+      this.members += 1;
+      this.bytes += SLOT_BYTES;
+    }
+  }
+
+  remove(key: string, tags: readonly string[]): void {
+    for (const tag of tags) {
+      const keys = this.keysByTag.get(tag);
+      if (!keys?.delete(key)) continue;
+      this.members -= 1;
+      this.bytes -= SLOT_BYTES;
+      if (keys.size === 0) {
+        this.keysByTag.delete(tag);
+        this.bytes -= tagSlotBytes(tag);
+      }
+    }
+  }
+
+  /** A copy: callers may delete the entries (and so the index members) as they go. */
+  keysOf(tag: string): string[] {
+    const keys = this.keysByTag.get(tag);
+    return keys ? [...keys] : [];
+  }
+}
+
+export interface L1Memory {
+  /** `tagIndex.bytes` is part of `bytes`: each entry pays for its share of the index. */
+  readonly entries: MemoryUsage & { readonly tagIndex: { tags: number; members: number; bytes: number } };
+  readonly negative: MemoryUsage & { readonly ttlMs: number };
+  readonly tagHistory: MemoryUsage;
 }
 
 export class L1Store {
   private readonly entries: LRUCache<string, L1Entry>;
-  private readonly keysByTag = new Map<string, Set<string>>();
+  private readonly index = new TagIndex();
+  private readonly negatives: LRUCache<string, NegativeEntry> | undefined;
+  private readonly negativeIndex = new TagIndex();
+  private readonly negativeTtlMs: number;
 
   /** Bumped by every invalidation and clear. */
   private invalidationSeq = 0;
+  /** Oldest invalidation first (re-inserted when a tag is invalidated again), so the oldest is forgotten first. */
   private readonly tagInvalidatedAt = new Map<string, number>();
+  private tagHistoryBytes = 0;
+  private readonly tagHistoryMaxBytes: number;
+  /** The newest sequence of a forgotten invalidation: a load older than it may have been overtaken. */
+  private forgottenSeq = 0;
   private clearedAtSeq = 0;
 
   constructor(private readonly options: L1StoreOptions) {
+    this.tagHistoryMaxBytes = options.tagHistoryMaxBytes ?? DEFAULT_TAG_HISTORY_MAX_BYTES;
     this.entries = new LRUCache<string, L1Entry>({
       max: options.maxEntries,
       maxSize: options.maxBytes,
-      sizeCalculation: (entry, key) => entry.body.length * 2 + key.length * 2 + 200,
+      sizeCalculation: (entry, key) =>
+        stringBytes(key) +
+        stringBytes(entry.body) +
+        stringBytes(entry.etag) +
+        stringBytes(entry.contentType) +
+        2 * OBJECT_BYTES +
+        SLOT_BYTES +
+        indexBytes(entry.tags),
       // Expiry follows the injected clock; each entry keeps its class's own limits (checked on read).
       ttl: options.maxAgeMs,
       ttlAutopurge: false,
       perf: { now: () => options.clock.now() },
-      dispose: (entry, key) => this.unindex(key, entry.tags),
+      dispose: (entry, key) => this.index.remove(key, entry.tags),
     });
+    const negative = options.negative;
+    this.negativeTtlMs = negative && negative.ttlMs > 0 && negative.maxBytes > 0 ? negative.ttlMs : 0;
+    this.negatives =
+      negative && this.negativeTtlMs > 0
+        ? new LRUCache<string, NegativeEntry>({
+            maxSize: negative.maxBytes,
+            maxEntrySize: Math.min(negative.maxBytes, MAX_NEGATIVE_ENTRY_BYTES),
+            sizeCalculation: (entry, key) =>
+              stringBytes(key) +
+              stringBytes(entry.body) +
+              stringBytes(entry.contentType) +
+              2 * OBJECT_BYTES +
+              SLOT_BYTES +
+              indexBytes(entry.tags),
+            ttl: this.negativeTtlMs,
+            ttlAutopurge: false,
+            perf: { now: () => options.clock.now() },
+            dispose: (entry, key) => this.negativeIndex.remove(key, entry.tags),
+          })
+        : undefined;
   }
 
   get usage(): { entries: number; bytes: number } {
     return { entries: this.entries.size, bytes: this.entries.calculatedSize };
+  }
+
+  /** Entries and bytes of every structure here, each against its budget, for /_cache/stats. */
+  get memory(): L1Memory {
+    return {
+      entries: {
+        entries: this.entries.size,
+        bytes: this.entries.calculatedSize,
+        maxBytes: this.options.maxBytes,
+        tagIndex: this.index.usage,
+      },
+      negative: {
+        entries: this.negatives?.size ?? 0,
+        bytes: this.negatives?.calculatedSize ?? 0,
+        maxBytes: this.negatives ? (this.options.negative?.maxBytes ?? 0) : 0,
+        ttlMs: this.negativeTtlMs,
+      },
+      tagHistory: {
+        entries: this.tagInvalidatedAt.size,
+        bytes: this.tagHistoryBytes,
+        maxBytes: this.tagHistoryMaxBytes,
+      },
+    };
   }
 
   get size(): number {
@@ -68,6 +231,16 @@ export class L1Store {
     return this.entries.get(key);
   }
 
+  /** The negative entry for `key` while it is younger than the negative TTL. */
+  getNegative(key: string): NegativeEntry | undefined {
+    const entry = this.negatives?.get(key);
+    if (!entry) return undefined;
+    // Checked against the clock here: lru-cache's own expiry reads a cached time.
+    if (this.options.clock.now() - entry.filledAt < this.negativeTtlMs) return entry;
+    this.negatives?.delete(key);
+    return undefined;
+  }
+
   /** The invalidation sequence now: what a load remembers when it starts. */
   get sequence(): number {
     return this.invalidationSeq;
@@ -75,13 +248,19 @@ export class L1Store {
 
   /** True when a clear, or an invalidation of one of `tags`, came after sequence `seq`. */
   invalidatedSince(tags: readonly string[], seq: number): boolean {
-    return this.clearedAtSeq > seq || tags.some((tag) => (this.tagInvalidatedAt.get(tag) ?? 0) > seq);
+    return (
+      this.clearedAtSeq > seq ||
+      // A forgotten invalidation might have named one of them: assume it did.
+      this.forgottenSeq > seq ||
+      tags.some((tag) => (this.tagInvalidatedAt.get(tag) ?? 0) > seq)
+    );
   }
 
   /** Stores a value a load that started at sequence `seqAtStart` brought back. */
   fill(key: string, value: L1Value, seqAtStart: number): void {
     // An invalidation that arrived while this value was in flight makes it suspect: keep it out of L1.
     if (this.invalidatedSince(value.tags, seqAtStart)) return;
+    this.negatives?.delete(key);
     // Built field by field: a spread would keep whatever else the caller's object carries.
     this.entries.set(key, {
       body: value.body,
@@ -93,47 +272,69 @@ export class L1Store {
       invalidated: false,
     });
     // lru-cache refuses an entry larger than its byte budget; index only what it kept.
-    if (!this.entries.has(key)) return;
-    for (const tag of value.tags) {
-      let keys = this.keysByTag.get(tag);
-      if (!keys) {
-        keys = new Set();
-        this.keysByTag.set(tag, keys);
-      }
-      keys.add(key);
-    }
+    if (this.entries.has(key)) this.index.add(key, value.tags);
   }
 
-  /** Marks every entry carrying one of `tags` invalidated; returns how many were newly so. */
+  /**
+   * Remembers that the origin answered `key` with a 404, for the negative TTL: a load that an
+   * invalidation overtook is not trusted (the event may have created the entity).
+   */
+  fillNegative(key: string, value: NegativeValue, seqAtStart: number): void {
+    const negatives = this.negatives;
+    if (!negatives || this.invalidatedSince(value.tags, seqAtStart)) return;
+    // The origin says the key is gone now: an older copy must not answer for it.
+    this.entries.delete(key);
+    negatives.set(key, {
+      status: value.status,
+      body: value.body,
+      contentType: value.contentType,
+      tags: value.tags,
+      filledAt: this.options.clock.now(),
+    });
+    if (negatives.has(key)) this.negativeIndex.add(key, value.tags);
+  }
+
+  /** Marks every entry carrying one of `tags` invalidated, drops such negative entries; returns how many were newly invalidated. */
   invalidateTags(tags: Iterable<string>): number {
     let evicted = 0;
     const seq = ++this.invalidationSeq;
     for (const tag of tags) {
-      this.tagInvalidatedAt.set(tag, seq);
-      for (const key of this.keysByTag.get(tag) ?? []) {
+      this.rememberInvalidation(tag, seq);
+      for (const key of this.index.keysOf(tag)) {
         const entry = this.entries.peek(key);
         if (entry && !entry.invalidated) {
           entry.invalidated = true;
           evicted += 1;
         }
       }
+      if (this.negatives) for (const key of this.negativeIndex.keysOf(tag)) this.negatives.delete(key);
     }
     this.options.counters.l1Evictions.byTag += evicted;
     return evicted;
   }
 
-  /** Marks every entry invalidated: kept only for stale-if-error. */
+  /** Marks every entry invalidated (kept only for stale-if-error) and drops every negative entry. */
   clear(): void {
     this.clearedAtSeq = ++this.invalidationSeq;
     for (const entry of this.entries.values()) entry.invalidated = true;
+    this.negatives?.clear();
+    // Every invalidation so far is older than the clear, which outranks them all.
+    this.tagInvalidatedAt.clear();
+    this.tagHistoryBytes = 0;
     this.options.counters.l1Evictions.clears += 1;
   }
 
-  private unindex(key: string, tags: readonly string[]): void {
-    for (const tag of tags) {
-      const keys = this.keysByTag.get(tag);
-      keys?.delete(key);
-      if (keys?.size === 0) this.keysByTag.delete(tag);
+  private rememberInvalidation(tag: string, seq: number): void {
+    if (this.tagInvalidatedAt.delete(tag)) this.tagHistoryBytes -= tagSlotBytes(tag);
+    this.tagInvalidatedAt.set(tag, seq);
+    this.tagHistoryBytes += tagSlotBytes(tag);
+    while (this.tagHistoryBytes > this.tagHistoryMaxBytes) {
+      const oldest = this.tagInvalidatedAt.entries().next();
+      if (oldest.done) break;
+      const [forgotten, forgottenAt] = oldest.value;
+      this.tagInvalidatedAt.delete(forgotten);
+      this.tagHistoryBytes -= tagSlotBytes(forgotten);
+      this.forgottenSeq = Math.max(this.forgottenSeq, forgottenAt);
     }
   }
 }

@@ -17,26 +17,44 @@ export type { FillOutcome };
 export interface LogRead {
   /** The newest id the log ever had (the cursor to keep). */
   readonly lastId: string;
+  /** The log's epoch (core/keys.ts `logEpoch`): the one to pass with the cursor from now on. */
+  readonly epoch: string;
   /** Entries after the cursor, oldest first. */
   readonly entries: readonly InvalidationLogEntry[];
   /** Entries after the cursor may have been trimmed away, or there were more than asked for: clear L1. */
   readonly lost: boolean;
+  /**
+   * Lost because this is not the log the cursor was read from: another epoch (Redis came back
+   * empty, the keyspace was replaced), a log behind the cursor, or the cursor's own entry gone
+   * with nothing in the log to account for it (a replica that was behind took over). Implies `lost`.
+   */
+  readonly reset: boolean;
+}
+
+/** Where a reader is in the log: a cursor and the epoch it was read in. */
+export interface LogPosition {
+  readonly cursor: string;
+  readonly epoch: string;
 }
 
 export interface L2Store {
   get(key: string): Promise<L2Record | undefined>;
   /**
    * Stores a record unless Redis holds a newer version, or the invalidation log has an
-   * entry after `sinceLogId` naming one of its tags (an event won the race with this fill).
-   * `indexTags` registers the key under those tags so an event can drop it (aggregate responses).
+   * entry after `sinceLogId` naming one of its tags (an event won the race with this fill),
+   * or `sinceLogId` is no longer in the log (its entry gone, or `logEpoch` is not the log's).
+   * `indexed` registers the key under its tags so an event can drop it (aggregate responses).
    */
   fill(
     key: string,
     record: L2Record,
-    options: { ttlSeconds: number; sinceLogId: string; indexed: boolean },
+    options: { ttlSeconds: number; sinceLogId: string; logEpoch: string; indexed: boolean },
   ): Promise<FillOutcome>;
-  /** `cursor` undefined asks only for the current end of the log. */
-  readLog(cursor: string | undefined, maxEntries: number): Promise<LogRead>;
+  /**
+   * `cursor` undefined asks only for the current end of the log. `epoch`, the one the cursor
+   * was read in, lets the read tell a reset log from the same one.
+   */
+  readLog(cursor: string | undefined, maxEntries: number, epoch?: string): Promise<LogRead>;
   /**
    * The version of each tag (core/tag-versions.ts: the log id of the newest event naming it),
    * in the order given; undefined for a tag no event named (or whose version expired).
@@ -48,10 +66,20 @@ export interface L2Store {
  * `redis` must be built with `automaticDeserialization: false`: bodies are JSON text
  * and must come back byte for byte, not parsed.
  */
-export function createRedisL2Store(redis: Redis, keys: Keyspace): L2Store {
+export function createRedisL2Store(
+  redis: Redis,
+  keys: Keyspace,
+  options: {
+    /** The epoch a read sets when the log has none (default: a random UUID). */
+    readonly newEpoch?: () => string;
+  } = {},
+): L2Store {
+  const newEpoch = options.newEpoch ?? (() => crypto.randomUUID());
   const fillScript = redis.createScript<string>(FILL_SCRIPT);
   const readLogScript =
-    redis.createScript<[string, string, Array<[string, unknown[]]>, string?, number?]>(READ_LOG_SCRIPT);
+    redis.createScript<[string, string, Array<[string, unknown[]]>, string?, number?, string?]>(
+      READ_LOG_SCRIPT,
+    );
   return {
     async get(key) {
       // Without automatic deserialization the client hands HGETALL back as Redis sends it: [field, value, …].
@@ -67,33 +95,54 @@ export function createRedisL2Store(redis: Redis, keys: Keyspace): L2Store {
       const indexKeys = options.indexed ? record.tags.map((tag) => keys.tagIndex(tag)) : [];
       const ttlMs = String(Math.max(1, Math.round(options.ttlSeconds * 1000)));
       const outcome = await fillScript.exec(
-        [key, keys.invalidationLog, ...indexKeys],
-        [...recordArguments(encodeL2Record(record), ttlMs), options.sinceLogId, ...record.tags],
+        [key, keys.invalidationLog, keys.logEpoch, ...indexKeys],
+        [
+          ...recordArguments(encodeL2Record(record), ttlMs),
+          options.sinceLogId,
+          options.logEpoch,
+          ...record.tags,
+        ],
       );
       return outcome === FILL_OUTCOMES.older || outcome === FILL_OUTCOMES.raced
         ? outcome
         : FILL_OUTCOMES.stored;
     },
 
-    async readLog(cursor, maxEntries) {
-      const [lastId, maxDeleted, rawEntries, firstId = "", removed = -1] = await readLogScript.exec(
-        [keys.invalidationLog],
-        [cursor ?? "", String(maxEntries)],
-      );
-      if (cursor === undefined) return { lastId, entries: [], lost: false };
-      const entries = (rawEntries ?? [])
-        .map(([id, fields]) => decodeLogEntry(String(id), fields ?? []))
-        .filter((entry) => entry.id !== cursor);
+    async readLog(cursor, maxEntries, epoch) {
+      const [lastId, maxDeleted, rawEntries, firstId = "", removed = -1, logEpoch = ""] =
+        await readLogScript.exec(
+          [keys.invalidationLog, keys.logEpoch],
+          [cursor ?? "", String(maxEntries), newEpoch()],
+        );
+      const currentEpoch = String(logEpoch);
+      if (cursor === undefined)
+        return { lastId, epoch: currentEpoch, entries: [], lost: false, reset: false };
+      const read = (rawEntries ?? []).map(([id, fields]) => decodeLogEntry(String(id), fields ?? []));
+      const cursorKept = read[0]?.id === cursor;
+      const entries = read.filter((entry) => entry.id !== cursor);
+      // Trimming removes from the head: entries were removed and what is left starts after the
+      // cursor (or nothing is left though entries came after it). Cautious when the count is unknown.
+      const trimmedPastCursor =
+        removed !== 0 && compareStreamIds(firstId === "" ? lastId : firstId, cursor) > 0;
+      const reset =
+        // Another log's lifetime: Redis came back empty, or the keyspace was replaced.
+        (epoch !== undefined && currentEpoch !== epoch) ||
+        // Behind the cursor: the log was deleted, or a replica that had not caught up took over.
+        compareStreamIds(lastId, cursor) < 0 ||
+        // Entries came after the cursor, yet its own entry is gone and nothing says how: no XDEL
+        // reached it and no trimming passed it. This log never had it (a replica behind, same epoch).
+        (cursor !== "0-0" &&
+          !cursorKept &&
+          compareStreamIds(lastId, cursor) > 0 &&
+          compareStreamIds(maxDeleted, cursor) < 0 &&
+          !trimmedPastCursor);
       const lost =
+        reset ||
         // XDEL removed an entry after the cursor.
         compareStreamIds(maxDeleted, cursor) > 0 ||
-        // Trimming removes from the head: entries were removed and what is left starts after the
-        // cursor (or nothing is left though entries came after it). Cautious when the count is unknown.
-        (removed !== 0 && compareStreamIds(firstId === "" ? lastId : firstId, cursor) > 0) ||
-        entries.length > maxEntries ||
-        // The log was deleted or reset behind the cursor.
-        compareStreamIds(lastId, cursor) < 0;
-      return { lastId, entries: lost ? [] : entries, lost };
+        trimmedPastCursor ||
+        entries.length > maxEntries;
+      return { lastId, epoch: currentEpoch, entries: lost ? [] : entries, lost, reset };
     },
 
     async tagVersions(tags) {

@@ -2,12 +2,17 @@
  * The bounded-freshness sync of L1 against the invalidation log (docs/architecture.md "Freshness
  * protocol"): at most every `intervalMs`, one read of the log since the cursor, shared
  * by the requests that arrive meanwhile, applied to L1 before any of them reads it.
+ *
+ * The cursor is kept with the log's epoch (core/redis/read-log-script.ts): a read that finds
+ * another log (Redis lost its data, a replica that was behind took over) clears L1 as a trimmed
+ * log does, and is counted (`logResets`) and logged, since the events it lost are not
+ * recoverable from the log and an operator should know.
  */
 import type { Clock, Timers } from "../time/clock";
 import type { TieredCacheStats } from "./cache-stats";
 import type { L1Store } from "./l1-store";
 import type { L2Guard } from "./l2-guard";
-import type { L2Store, LogRead } from "./l2-store";
+import type { L2Store, LogPosition, LogRead } from "./l2-store";
 import { type Outcome, type Shared, share, waitInOwnContext } from "./shared-work";
 
 export interface LogSyncOptions {
@@ -20,7 +25,8 @@ export interface LogSyncOptions {
   readonly intervalMs: number;
   /** More entries than this since the cursor clears L1 instead. */
   readonly maxEntriesPerRead: number;
-  readonly counters: Pick<TieredCacheStats, "syncs">;
+  readonly counters: Pick<TieredCacheStats, "syncs" | "logResets">;
+  readonly logger: Pick<Console, "warn">;
 }
 
 export interface LogSyncHealth {
@@ -31,6 +37,7 @@ export interface LogSyncHealth {
 
 export class LogSync {
   private cursorId: string | undefined;
+  private epoch: string | undefined;
   private lastStartedAt = Number.NEGATIVE_INFINITY;
   private lastCompletedAt: number | undefined;
   private lastError: string | undefined;
@@ -41,6 +48,13 @@ export class LogSync {
   /** The id of the last log entry applied to L1; undefined until a read has succeeded. */
   get cursor(): string | undefined {
     return this.cursorId;
+  }
+
+  /** The cursor with the epoch it was read in, for a fill to be checked against; undefined until a read has succeeded. */
+  get position(): LogPosition | undefined {
+    return this.cursorId === undefined || this.epoch === undefined
+      ? undefined
+      : { cursor: this.cursorId, epoch: this.epoch };
   }
 
   get health(): LogSyncHealth {
@@ -75,7 +89,7 @@ export class LogSync {
     if (now - this.lastStartedAt < this.options.intervalMs) return false;
     // An open circuit leaves the interval where it was: the first request after the cool-down probes.
     const read = this.options.guard.tryCall("invalidation log read", () =>
-      this.options.l2.readLog(this.cursorId, this.options.maxEntriesPerRead),
+      this.options.l2.readLog(this.cursorId, this.options.maxEntriesPerRead, this.epoch),
     );
     if (!read) return false;
     this.lastStartedAt = now;
@@ -102,6 +116,14 @@ export class LogSync {
     if (this.cursorId !== undefined) {
       if (read.lost) {
         l1.clear();
+        if (read.reset) {
+          this.options.counters.logResets += 1;
+          this.options.logger.warn(
+            `invalidation log reset (Redis lost or replaced its data, or a replica that was behind took over): ` +
+              `cursor ${this.cursorId} of epoch ${this.epoch ?? "(none)"}, the log is now at ${read.lastId} ` +
+              `of epoch ${read.epoch}; L1 cleared`,
+          );
+        }
       } else {
         const tags = new Set<string>();
         for (const entry of read.entries) for (const tag of entry.tags) tags.add(tag);
@@ -113,6 +135,7 @@ export class LogSync {
     }
     this.cursorId =
       read.lost || read.entries.length === 0 ? read.lastId : (read.entries.at(-1)?.id ?? read.lastId);
+    this.epoch = read.epoch;
     this.lastCompletedAt = this.options.clock.now();
     this.lastError = undefined;
   }

@@ -1,7 +1,8 @@
 /**
  * Asks the origin on a miss, bounded by its timeout, and turns the response into a
  * loaded value: private answers pass through untouched and stored nowhere; public 200s
- * get a strong ETag and the origin's version; 5xx and network failures are errors.
+ * get a strong ETag and the origin's version; other answers (a 404) are passed on, not
+ * storable; 5xx and network failures are errors.
  */
 import type { Clock, Timers } from "../time/clock";
 import type { TieredCacheStats } from "./cache-stats";
@@ -24,11 +25,17 @@ export interface OriginReaderOptions {
 /** Headers a private answer keeps on its way to the client. */
 const PASS_HEADERS = ["cache-control", "set-cookie", "vary"] as const;
 
-/** `private`, `no-store` or a `Set-Cookie` from the origin: never into a shared tier. */
+/**
+ * `private`, `no-store` or a `Set-Cookie` from the origin: never into a shared tier. A 404
+ * marked only `no-store` is not private: it answers a request without credentials (those
+ * never reach the engine) that names no such id, and the engine keeps it briefly in this
+ * isolate's memory only (a negative entry: never L2, never a shared HTTP cache).
+ */
 function isPrivateResponse(response: Response): boolean {
   if (response.headers.has("set-cookie")) return true;
   const cacheControl = response.headers.get("cache-control")?.toLowerCase() ?? "";
-  return /(^|[\s,])(private|no-store)([\s,=]|$)/.test(cacheControl);
+  if (/(^|[\s,])private([\s,=]|$)/.test(cacheControl)) return true;
+  return response.status !== 404 && /(^|[\s,])no-store([\s,=]|$)/.test(cacheControl);
 }
 
 export class OriginReader {

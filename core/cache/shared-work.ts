@@ -1,9 +1,10 @@
 /**
  * Work one request starts and others wait for (the invalidation-log read, a
  * single-flight load), shared so that no waiting request ever awaits another
- * request's promise.
+ * request's promise; and the byte budget the maps of such work are held to.
  */
 import { TimeoutError, type Timers } from "../time/clock";
+import { type MemoryUsage, OBJECT_BYTES, SLOT_BYTES, stringBytes } from "./memory-usage";
 
 /** How a piece of work settled. */
 export type Outcome<T> =
@@ -68,6 +69,48 @@ export async function waitInOwnContext<T>(
   return shared.outcome;
 }
 
+/** Default budget of each pending-work map of one engine: about 4,000 keys of 60 characters. */
+export const DEFAULT_PENDING_WORK_MAX_BYTES = 1024 * 1024;
+
+/**
+ * Bytes of the maps that hold work in flight by key (single-flight loads, background
+ * refreshes). Keys come from requests, so many concurrent distinct ones could grow these
+ * maps without end; past the budget new work still runs, only unshared (not entered in a map).
+ */
+export class PendingWorkBudget {
+  private entries = 0;
+  private bytes = 0;
+  private refusedCount = 0;
+
+  constructor(readonly maxBytes: number = DEFAULT_PENDING_WORK_MAX_BYTES) {}
+
+  /** One key in a map of pending work: the key, its slot and the shared record with its promise. */
+  static costOf(key: string): number {
+    return stringBytes(key) + SLOT_BYTES + 2 * OBJECT_BYTES;
+  }
+
+  /** Takes room for `key`; false (counted as refused) when the budget has none left. */
+  tryReserve(key: string): boolean {
+    const cost = PendingWorkBudget.costOf(key);
+    if (this.bytes + cost > this.maxBytes) {
+      this.refusedCount += 1;
+      return false;
+    }
+    this.bytes += cost;
+    this.entries += 1;
+    return true;
+  }
+
+  release(key: string): void {
+    this.bytes -= PendingWorkBudget.costOf(key);
+    this.entries -= 1;
+  }
+
+  get usage(): MemoryUsage & { readonly refused: number } {
+    return { entries: this.entries, bytes: this.bytes, maxBytes: this.maxBytes, refused: this.refusedCount };
+  }
+}
+
 /**
  * One load per key at a time in this isolate: the first request for a key leads it, later
  * ones follow it in their own context (above). `Meta` is what the leader recorded when it
@@ -76,10 +119,14 @@ export async function waitInOwnContext<T>(
 export class SingleFlight<T, Meta extends object> {
   private readonly flights = new Map<string, Shared<T> & Meta>();
 
-  /** `workLimitMs`: the longest one load can take by its own timeouts. */
+  /**
+   * `workLimitMs`: the longest one load can take by its own timeouts; `budget`: what the map
+   * of flights may hold (a load past it runs unshared).
+   */
   constructor(
     private readonly timers: Timers,
     private readonly workLimitMs: number,
+    private readonly budget: PendingWorkBudget = new PendingWorkBudget(),
   ) {}
 
   /** Joins the load under way for `key` when `canJoin` accepts it, or starts a new one with `start`. */
@@ -90,7 +137,10 @@ export class SingleFlight<T, Meta extends object> {
   ): { readonly flight: Shared<T> & Meta; readonly leader: boolean } {
     const current = this.flights.get(key);
     if (current && canJoin(current)) return { flight: current, leader: false };
+    // A flight that replaces one for the same key takes over its room.
+    const entered = current !== undefined || this.budget.tryReserve(key);
     const { work, meta } = start();
+    if (!entered) return { flight: share(work, meta), leader: true };
     const flight = share(
       work.finally(() => this.drop(key, flight)),
       meta,
@@ -114,6 +164,8 @@ export class SingleFlight<T, Meta extends object> {
   }
 
   private drop(key: string, flight: Shared<T>): void {
-    if (this.flights.get(key) === flight) this.flights.delete(key);
+    if (this.flights.get(key) !== flight) return;
+    this.flights.delete(key);
+    this.budget.release(key);
   }
 }

@@ -2,9 +2,10 @@
  * The tiered-cache engine (docs/architecture.md "The tiers"): L1 (this isolate's memory) → L2
  * (Redis) → origin, with single-flight, stale-while-revalidate, stale-if-error,
  * timeouts, a circuit breaker on Redis, race-safe fills, the bounded-freshness
- * sync of L1 against the invalidation log, and refills that ask the origin for the
+ * sync of L1 against the invalidation log, refills that ask the origin for the
  * newest version of their tags (core/tag-versions.ts), so a CDN in front of the origin
- * cannot answer them with a copy from before an event.
+ * cannot answer them with a copy from before an event, and negative entries: an origin
+ * 404 answers its key from L1 for `negativeCacheMs`, never from L2.
  *
  * This class composes the parts and holds the read path: l1-store.ts (L1, its tag
  * index and the race-safe fill), log-sync.ts (the invalidation-log sync), shared-work.ts
@@ -13,22 +14,24 @@
  *
  * Runtime-neutral: every I/O (L2 store, origin fetch, clock, timers, logger) is
  * injected. One instance lives per Worker isolate (module scope), so its L1,
- * cursor and counters last as long as the isolate does.
+ * cursor and counters last as long as the isolate does; every structure it keeps by key is
+ * bounded in bytes and reported by `memory`.
  */
 import type { DataClassName, DataClassPolicies, DataClassPolicy } from "../data-classes";
 import { newestTagVersion, versionedOriginPath } from "../tag-versions";
-import { type Clock, systemTimers, type Timers } from "../time/clock";
-import { type TieredCacheStats, zeroTieredCacheStats } from "./cache-stats";
+import { type Clock, systemTimers, TimeoutError, type Timers } from "../time/clock";
+import { type CacheSource, type TieredCacheStats, zeroTieredCacheStats } from "./cache-stats";
 import type { CircuitState } from "./circuit-breaker";
-import { type L1Entry, L1Store } from "./l1-store";
-import { L2Guard } from "./l2-guard";
-import type { L2Store } from "./l2-store";
+import { type L1Entry, type L1Memory, L1Store, type NegativeEntry } from "./l1-store";
+import { L2Guard, type L2GuardOptions } from "./l2-guard";
+import type { L2Store, LogPosition } from "./l2-store";
 import { type LoadedValue, loadedFromL2, type TierTiming } from "./loaded-value";
 import { LogSync } from "./log-sync";
+import type { MemoryUsage } from "./memory-usage";
 import { OriginReader, OriginUnavailableError } from "./origin-reader";
-import { SingleFlight } from "./shared-work";
+import { type Outcome, PendingWorkBudget, SingleFlight } from "./shared-work";
 
-export type { TieredCacheStats } from "./cache-stats";
+export type { CacheSource, TieredCacheStats } from "./cache-stats";
 export type { TierTiming } from "./loaded-value";
 export { OriginUnavailableError } from "./origin-reader";
 
@@ -45,8 +48,6 @@ export interface CacheLookup {
   /** Path and query to ask the origin on a miss (the tag version, when there is one, is added to it). */
   readonly originPath: string;
 }
-
-export type CacheSource = "L1" | "L2" | "ORIGIN" | "STALE" | "BYPASS";
 
 export interface CacheAnswer {
   readonly status: number;
@@ -93,6 +94,83 @@ export interface TieredCacheOptions {
    */
   readonly originVersionParam?: string;
   readonly breaker?: { readonly failureThreshold: number; readonly cooldownMs: number };
+  /**
+   * How long an origin 404 answers for its key from this isolate's memory (a negative entry,
+   * never in L2); absent or 0: 404s are not kept.
+   */
+  readonly negativeCacheMs?: number;
+  /** Bytes the negative entries may take (default DEFAULT_NEGATIVE_CACHE_MAX_BYTES). */
+  readonly negativeCacheMaxBytes?: number;
+  /** Bytes each map of pending work (loads in flight, background refreshes) may take. */
+  readonly pendingWorkMaxBytes?: number;
+}
+
+/** About 1,500 negative entries of a 150-character key and a short error body. */
+export const DEFAULT_NEGATIVE_CACHE_MAX_BYTES = 1024 * 1024;
+
+/** How the last failed Redis call failed: no answer (network, timeout), or an error answer. */
+export type RedisFailureKind = "unreachable" | "error-reply";
+
+/** The last failed Redis call, for operators (/_cache/stats): its text names commands and keys. */
+export interface RedisFailure {
+  /** Which call (the guard's name for it, e.g. "invalidation log read"). */
+  readonly operation: string;
+  readonly kind: RedisFailureKind;
+  readonly message: string;
+  readonly at: number;
+}
+
+export interface TieredCacheHealth {
+  readonly circuit: CircuitState;
+  readonly cursor: string | undefined;
+  readonly lastSyncAgoMs: number | undefined;
+  readonly lastSyncError: string | undefined;
+  readonly lastRedisFailure: (Omit<RedisFailure, "at"> & { readonly agoMs: number }) | undefined;
+  readonly isolateAgeMs: number;
+}
+
+/** Entries and bytes of every per-isolate structure of the engine, each against its budget. */
+export interface TieredCacheMemory extends L1Memory {
+  readonly loads: MemoryUsage & { readonly refused: number };
+  readonly refreshes: MemoryUsage & { readonly refused: number };
+}
+
+/**
+ * The Upstash client (core/cache/l2-store.ts) raises its own errors (UpstashError and its
+ * subclasses) only for an answer: Redis's, or its REST front's (a refused token, an unknown
+ * command, a script error, a body that is not JSON). Anything else is no answer: a network
+ * error (workerd rejects with a plain Error, Node with a TypeError) or none within the hard timeout.
+ */
+function failureKind(error: unknown): RedisFailureKind {
+  if (error instanceof TimeoutError) return "unreachable";
+  return error instanceof Error && error.name.startsWith("Upstash") ? "error-reply" : "unreachable";
+}
+
+/** The guard, remembering how the last Redis call that failed failed. */
+class ObservedL2Guard extends L2Guard {
+  lastFailure: RedisFailure | undefined;
+
+  constructor(
+    options: L2GuardOptions,
+    private readonly clock: Clock,
+  ) {
+    super(options);
+  }
+
+  override tryCall<T>(what: string, command: () => Promise<T>): Promise<Outcome<T>> | undefined {
+    return super.tryCall(what, command)?.then((outcome) => {
+      if (!outcome.ok) {
+        const { error } = outcome;
+        this.lastFailure = {
+          operation: what,
+          kind: failureKind(error),
+          message: error instanceof Error ? error.message : String(error),
+          at: this.clock.now(),
+        };
+      }
+      return outcome;
+    });
+  }
 }
 
 /** How old an L1 entry of this class may be and still answer at all (stale-if-error included). */
@@ -110,11 +188,13 @@ export class TieredCache {
   readonly startedAt: number;
 
   private readonly l1: L1Store;
-  private readonly guard: L2Guard;
+  private readonly guard: ObservedL2Guard;
   private readonly logSync: LogSync;
   private readonly origin: OriginReader;
+  private readonly loadBudget: PendingWorkBudget;
   private readonly loads: SingleFlight<LoadedValue, LoadStart>;
   private readonly refreshing = new Set<string>();
+  private readonly refreshBudget: PendingWorkBudget;
   private readonly timers: Timers;
   private readonly logger: Pick<Console, "warn" | "error">;
 
@@ -129,15 +209,22 @@ export class TieredCache {
       maxAgeMs: Math.max(...Object.values(options.policies).map(usableLifeMs)),
       clock,
       counters: this.stats,
+      negative: {
+        ttlMs: options.negativeCacheMs ?? 0,
+        maxBytes: options.negativeCacheMaxBytes ?? DEFAULT_NEGATIVE_CACHE_MAX_BYTES,
+      },
     });
-    this.guard = new L2Guard({
+    this.guard = new ObservedL2Guard(
+      {
+        clock,
+        timers: this.timers,
+        logger: this.logger,
+        hardTimeoutMs: options.l2HardTimeoutMs,
+        breaker: options.breaker,
+        counters: this.stats,
+      },
       clock,
-      timers: this.timers,
-      logger: this.logger,
-      hardTimeoutMs: options.l2HardTimeoutMs,
-      breaker: options.breaker,
-      counters: this.stats,
-    });
+    );
     this.logSync = new LogSync({
       l2: options.l2,
       l1: this.l1,
@@ -147,6 +234,7 @@ export class TieredCache {
       intervalMs: options.syncIntervalMs,
       maxEntriesPerRead: options.maxLogEntriesPerSync ?? 1_000,
       counters: this.stats,
+      logger: this.logger,
     });
     this.origin = new OriginReader({
       fetchOrigin: options.fetchOrigin,
@@ -155,8 +243,14 @@ export class TieredCache {
       timers: this.timers,
       counters: this.stats,
     });
+    this.loadBudget = new PendingWorkBudget(options.pendingWorkMaxBytes);
+    this.refreshBudget = new PendingWorkBudget(options.pendingWorkMaxBytes);
     // A load is an L2 read, a tag-version read and an origin fetch, each bounded by its own timeout.
-    this.loads = new SingleFlight(this.timers, 2 * options.l2HardTimeoutMs + options.originTimeoutMs);
+    this.loads = new SingleFlight(
+      this.timers,
+      2 * options.l2HardTimeoutMs + options.originTimeoutMs,
+      this.loadBudget,
+    );
   }
 
   /** L1 size, for /_cache/stats. */
@@ -164,17 +258,24 @@ export class TieredCache {
     return this.l1.usage;
   }
 
-  get health(): {
-    circuit: CircuitState;
-    cursor: string | undefined;
-    lastSyncAgoMs: number | undefined;
-    lastSyncError: string | undefined;
-    isolateAgeMs: number;
-  } {
+  /** Every per-isolate structure of the engine, for /_cache/stats. */
+  get memory(): TieredCacheMemory {
+    return { ...this.l1.memory, loads: this.loadBudget.usage, refreshes: this.refreshBudget.usage };
+  }
+
+  get health(): TieredCacheHealth {
+    const now = this.options.clock.now();
+    const failure = this.guard.lastFailure;
     return {
       circuit: this.guard.circuit,
       ...this.logSync.health,
-      isolateAgeMs: this.options.clock.now() - this.startedAt,
+      lastRedisFailure: failure && {
+        operation: failure.operation,
+        kind: failure.kind,
+        message: failure.message,
+        agoMs: now - failure.at,
+      },
+      isolateAgeMs: now - this.startedAt,
     };
   }
 
@@ -202,6 +303,13 @@ export class TieredCache {
       this.stats.staleServed.revalidating += 1;
       this.refreshInBackground(lookup, ctx);
       return this.answerFromL1(entry, lookup, "STALE", timings, "revalidating");
+    }
+    if (!entry) {
+      const negative = this.l1.getNegative(lookup.key);
+      if (negative) {
+        this.stats.negativeHits += 1;
+        return this.answerFromNegative(negative, lookup, timings);
+      }
     }
     this.stats.misses.l1 += 1;
     const fallback = entry && age < usableLifeMs(policy) ? entry : undefined;
@@ -238,12 +346,17 @@ export class TieredCache {
 
   private refreshInBackground(lookup: CacheLookup, ctx: WaitUntil): void {
     if (this.refreshing.has(lookup.key)) return;
+    // Past the budget the stale copy still answers; a later request starts the refresh.
+    if (!this.refreshBudget.tryReserve(lookup.key)) return;
     this.refreshing.add(lookup.key);
     const refresh = this.load(lookup, ctx, undefined)
       .catch((error: unknown) => {
         this.logger.warn(`background refresh of ${lookup.key} failed`, error);
       })
-      .finally(() => this.refreshing.delete(lookup.key));
+      .finally(() => {
+        this.refreshing.delete(lookup.key);
+        this.refreshBudget.release(lookup.key);
+      });
     ctx.waitUntil(refresh);
   }
 
@@ -298,7 +411,7 @@ export class TieredCache {
   }
 
   private async loadBelowL1(lookup: CacheLookup, ctx: WaitUntil, seqAtStart: number): Promise<LoadedValue> {
-    const cursorAtStart = this.logSync.cursor;
+    const positionAtStart = this.logSync.position;
     const timings: TierTiming[] = [];
 
     const started = this.options.clock.now();
@@ -322,10 +435,18 @@ export class TieredCache {
     }
 
     const loaded = await this.readOrigin(lookup, originPath, timings);
+    // "No such id": kept in this isolate only, so made-up keys neither reach Redis nor repeat at the origin.
+    if (loaded.source === "ORIGIN" && loaded.status === 404) {
+      this.l1.fillNegative(
+        lookup.key,
+        { status: loaded.status, body: loaded.body, contentType: loaded.contentType, tags: lookup.tags },
+        seqAtStart,
+      );
+    }
     if (loaded.storable) {
       this.fillL1(lookup, loaded, seqAtStart);
       // Without a cursor the fill could not tell whether an event raced it: L2 is left alone.
-      if (cursorAtStart !== undefined) this.fillL2(lookup, loaded, cursorAtStart, ctx);
+      if (positionAtStart !== undefined) this.fillL2(lookup, loaded, positionAtStart, ctx);
     }
     return loaded;
   }
@@ -366,7 +487,7 @@ export class TieredCache {
   }
 
   /** Writes the value to L2 after the answer (in waitUntil), unless Redis holds something newer. */
-  private fillL2(lookup: CacheLookup, loaded: LoadedValue, sinceLogId: string, ctx: WaitUntil): void {
+  private fillL2(lookup: CacheLookup, loaded: LoadedValue, since: LogPosition, ctx: WaitUntil): void {
     const fill = this.guard.tryCall("Redis fill", () =>
       this.options.l2.fill(
         lookup.l2Key,
@@ -378,7 +499,8 @@ export class TieredCache {
         },
         {
           ttlSeconds: this.options.policies[lookup.dataClass].l2TtlSeconds,
-          sinceLogId,
+          sinceLogId: since.cursor,
+          logEpoch: since.epoch,
           indexed: lookup.indexed,
         },
       ),
@@ -398,6 +520,7 @@ export class TieredCache {
     timings: TierTiming[],
     staleReason?: "revalidating" | "error",
   ): CacheAnswer {
+    this.stats.answers[lookup.dataClass][source] += 1;
     return {
       status: 200,
       body: entry.body,
@@ -412,7 +535,24 @@ export class TieredCache {
     };
   }
 
+  /** A negative entry's 404: from this isolate's memory, shareable with no one. */
+  private answerFromNegative(entry: NegativeEntry, lookup: CacheLookup, timings: TierTiming[]): CacheAnswer {
+    this.stats.answers[lookup.dataClass].L1 += 1;
+    return {
+      status: entry.status,
+      body: entry.body,
+      contentType: entry.contentType,
+      etag: undefined,
+      tags: lookup.tags,
+      dataClass: lookup.dataClass,
+      source: "L1",
+      shareable: false,
+      timings,
+    };
+  }
+
   private answerFromLoaded(loaded: LoadedValue, lookup: CacheLookup, timings: TierTiming[]): CacheAnswer {
+    this.stats.answers[lookup.dataClass][loaded.source] += 1;
     return {
       status: loaded.status,
       body: loaded.body,

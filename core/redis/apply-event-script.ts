@@ -9,7 +9,7 @@
  *
  * KEYS: 1 applied marker, 2 version key ('' = none), 3 log.
  * ARGV: 1 event version, 2 marker ttl ms, 3 channel, 4 log max length, 5 tags, 6 event id, 7 at,
- *       8 #writes, 9 #deletes, 10 #tags, 11 message without its id (JSON: the emulator has no cjson),
+ *       8 #writes, 9 #deletes, 10 #tags, 11 message without its id (JSON text, spliced rather than built with cjson),
  *       12 tag-version ttl ms,
  *       then per write: key, then its record (core/redis/record-hash.ts: version, body, tags,
  *       storedAt, ttlMs); then delete keys; then tag index keys; then tag-version keys (as many,

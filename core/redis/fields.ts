@@ -10,8 +10,7 @@
 
 /**
  * The fields of an L2 record hash (core/read-model.ts). A hash rather than a JSON
- * string, so a script can compare versions with HGET alone (no cjson, which the
- * local emulator lacks):
+ * string, so a script can compare versions with HGET alone (no JSON decoding in Lua):
  *   v  version (monotonic per entity; 0 when the origin gave none)
  *   b  the response body, JSON text, exactly as served
  *   t  tags, space-separated

@@ -4,8 +4,14 @@
  * one of its tags after the fill's cursor (an event won the race with this fill), and
  * registers the key under its tag indexes. Replies with a FILL_OUTCOMES value.
  *
- * KEYS: 1 value, 2 log, 3.. tag index keys.
- * ARGV: version, body, tags, storedAt, ttlMs (core/redis/record-hash.ts), sinceId, then tags.
+ * KEYS: 1 value, 2 log, 3 log epoch, 4.. tag index keys.
+ * ARGV: version, body, tags, storedAt, ttlMs (core/redis/record-hash.ts), sinceId, the epoch
+ * sinceId belongs to (core/redis/read-log-script.ts), then tags.
+ *
+ * A fill whose position is no longer in the log cannot tell what happened since it read the
+ * origin: the log was reset or replaced (another epoch, or none yet), or the position's entry is
+ * gone. Storing then could put a copy from before an acknowledged event into a Redis that lost
+ * the event's write, with no log entry left to drop it, so such a fill is refused as raced.
  */
 import { FILL_OUTCOMES, LOG_FIELDS } from "./fields";
 import { storedVersionLua, writeRecordLua } from "./record-hash";
@@ -19,12 +25,14 @@ local version = tonumber(ARGV[1])
 local existing = ${storedVersionLua("KEYS[1]")}
 if existing >= 0 and version > 0 and existing >= version then return '${FILL_OUTCOMES.older}' end
 if ARGV[6] ~= '' then
+  if redis.call('GET', KEYS[3]) ~= ARGV[7] then return '${FILL_OUTCOMES.raced}' end
   local wanted = {}
-  for i = 7, #ARGV do wanted[ARGV[i]] = true end
+  for i = 8, #ARGV do wanted[ARGV[i]] = true end
   local entries = redis.call('XRANGE', KEYS[2], ARGV[6], '+', 'COUNT', 1001)
   if #entries > 1000 then return '${FILL_OUTCOMES.raced}' end
   -- Trimming removes from the head: while the cursor's own entry is there, nothing after it is
-  -- gone. Without it (or from the empty-log cursor 0-0), entries may have been trimmed unseen.
+  -- gone. Without it (or from the empty-log cursor 0-0), entries may have been trimmed unseen,
+  -- or this is a log that never had it (a replica that was behind took over, same epoch).
   if ARGV[6] ~= '0-0' and (#entries == 0 or entries[1][1] ~= ARGV[6]) then return '${FILL_OUTCOMES.raced}' end
   if ARGV[6] == '0-0' then
     local ok, info = pcall(redis.call, 'XINFO', 'STREAM', KEYS[2])
@@ -51,7 +59,7 @@ if ARGV[6] ~= '' then
   end
 end
 ${writeRecordLua("KEYS[1]", recordArgument)}
-for i = 3, #KEYS do
+for i = 4, #KEYS do
   redis.call('SADD', KEYS[i], KEYS[1])
   if redis.call('PTTL', KEYS[i]) < tonumber(ARGV[5]) then redis.call('PEXPIRE', KEYS[i], ARGV[5]) end
 end

@@ -20,8 +20,8 @@ export interface PinnedScript {
 }
 
 export const REDIS_SCRIPTS = {
-  fill: { source: FILL_SCRIPT, sha1: "c03af65255e8438cae2b88d13d944b89302ef15e" },
-  readLog: { source: READ_LOG_SCRIPT, sha1: "86683d05cc1c3a407230a442b8f616a6787c3983" },
+  fill: { source: FILL_SCRIPT, sha1: "1a5ec1ad69ee7cc734b0d8f04f6c59bd8110de5a" },
+  readLog: { source: READ_LOG_SCRIPT, sha1: "0ecb44734923dab2a0d4c46de8758a45bda3c753" },
   applyEvent: { source: APPLY_EVENT_SCRIPT, sha1: "a68a795a7bb2e8a88b7641442cd6ded8fa6fc042" },
   tokenBucket: { source: TOKEN_BUCKET_SCRIPT, sha1: "ae1539985975b9acaf1e5b6049becbcfaac22cdb" },
 } as const satisfies Record<string, PinnedScript>;

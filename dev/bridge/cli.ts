@@ -5,13 +5,13 @@
  * @upstash/redis can be developed against a local or self-hosted Redis.
  */
 import { parseArgs } from "node:util";
-import { startBridgeServer } from "./server";
+import { DEFAULT_BRIDGE_HOSTNAME, exposureProblem, PUBLIC_DEV_TOKEN, startBridgeServer } from "./server";
 
 const USAGE = `usage: npm run bridge -- [--port N] [--host 127.0.0.1] [--redis-url redis://host:port] [--token T]
   --port       port to listen on (default: $BRIDGE_PORT, else a free port)
-  --host       interface to bind (default 127.0.0.1)
+  --host       interface to bind (default ${DEFAULT_BRIDGE_HOSTNAME}; beyond loopback only with a --token of your own)
   --redis-url  Redis to front (default: $REDIS_URL, else the in-process emulator)
-  --token      bearer token clients must send (default: $UPSTASH_REDIS_REST_TOKEN, else "local-dev-token")`;
+  --token      bearer token clients must send (default: $UPSTASH_REDIS_REST_TOKEN, else "${PUBLIC_DEV_TOKEN}")`;
 
 function fail(problems: string[]): never {
   console.error(`bridge: ${problems.join("; ")}\n${USAGE}`);
@@ -47,19 +47,22 @@ const redisUrl = (values["redis-url"] as string | undefined) ?? process.env.REDI
 if (redisUrl && !/^rediss?:\/\//.test(redisUrl))
   problems.push(`--redis-url must start with redis://, got '${redisUrl}'`);
 const token =
-  (values.token as string | undefined) ?? process.env.UPSTASH_REDIS_REST_TOKEN ?? "local-dev-token";
+  (values.token as string | undefined) ?? process.env.UPSTASH_REDIS_REST_TOKEN ?? PUBLIC_DEV_TOKEN;
 if (token.trim() === "") problems.push("--token must not be empty");
+const hostname = (values.host as string | undefined) ?? DEFAULT_BRIDGE_HOSTNAME;
+const exposed = exposureProblem(hostname, token);
+if (exposed) problems.push(exposed);
 if (problems.length > 0) fail(problems);
 
 try {
   const bridge = await startBridgeServer({
     token,
     port,
-    hostname: (values.host as string | undefined) ?? "127.0.0.1",
+    hostname,
     ...(redisUrl ? { redisUrl } : {}),
   });
   console.log(`redis-rest: ${bridge.url}`);
-  console.error(`# backend: ${redisUrl ?? "in-process emulator (ioredis-mock)"}`);
+  console.error(`# backend: ${redisUrl ?? "in-process Redis emulator"}`);
   const stop = async () => {
     await bridge.close();
     process.exit(0);

@@ -10,14 +10,13 @@ export type ResponseEncoding = "base64" | "utf8";
 export type JsonReply = null | number | string | JsonReply[];
 
 const decoder = new TextDecoder();
-const encoder = new TextEncoder();
 
-function bytesOf(value: string | Uint8Array): Uint8Array {
-  return typeof value === "string" ? encoder.encode(value) : value;
-}
-
-function toBase64(bytes: Uint8Array): string {
-  return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString("base64");
+/** Without an intermediate copy: a pipeline reply can hold hundreds of thousands of these. */
+function toBase64(value: string | Uint8Array): string {
+  if (typeof value === "string") return Buffer.from(value, "utf8").toString("base64");
+  return Buffer.isBuffer(value)
+    ? value.toString("base64")
+    : Buffer.from(value.buffer, value.byteOffset, value.byteLength).toString("base64");
 }
 
 export function encodeReply(reply: RedisReply, encoding: ResponseEncoding): JsonReply {
@@ -25,7 +24,7 @@ export function encodeReply(reply: RedisReply, encoding: ResponseEncoding): Json
   if (Array.isArray(reply)) return reply.map((item) => encodeReply(item, encoding));
   // An error inside an array (a Lua table, a nested EXEC) has no JSON slot of its own: send its text.
   const value = reply instanceof NestedReplyError ? reply.message : reply;
-  if (encoding === "base64") return toBase64(bytesOf(value));
+  if (encoding === "base64") return toBase64(value);
   return typeof value === "string" ? value : decoder.decode(value);
 }
 

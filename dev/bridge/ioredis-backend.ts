@@ -35,8 +35,14 @@ export interface IoredisBackendOptions {
 
 type Argument = Buffer;
 
+/** Commands of a transaction written to Redis per round trip. */
+const TRANSACTION_SLICE = 1_000;
+
 function toArgs(command: RedisCommand): Argument[] {
-  return command.args.map((arg) => Buffer.from(arg.buffer, arg.byteOffset, arg.byteLength));
+  // The bridge's own parser hands over Buffers already; a view per argument is only for other callers.
+  return command.args.map((arg) =>
+    Buffer.isBuffer(arg) ? arg : Buffer.from(arg.buffer, arg.byteOffset, arg.byteLength),
+  );
 }
 
 function isReplyError(error: unknown): error is Error {
@@ -64,6 +70,20 @@ function toOutcome(result: PromiseSettledResult<unknown>): ReplyOutcome {
   // A broken connection fails the whole request (503), not one pipeline slot.
   if (error instanceof RedisUnavailableError) throw error;
   return { ok: false, error: error.message };
+}
+
+/**
+ * Runs `issue` with the connection's socket corked: ioredis writes every command on its own,
+ * one system call each, which for a long pipeline costs more than Redis takes to run it.
+ */
+function corked<T>(connection: Redis, issue: () => T): T {
+  const socket = connection.stream;
+  socket.cork();
+  try {
+    return issue();
+  } finally {
+    socket.uncork();
+  }
 }
 
 /** A fixed set of connections, each lent to one transaction at a time. */
@@ -124,24 +144,37 @@ export async function createIoredisBackend(options: IoredisBackendOptions): Prom
 
     async pipeline(commands) {
       const results = await Promise.allSettled(
-        commands.map((command) => shared.callBuffer(command.name, ...toArgs(command))),
+        corked(shared, () => commands.map((command) => shared.callBuffer(command.name, ...toArgs(command)))),
       );
       return results.map(toOutcome);
     },
 
     transaction(commands) {
       return pool.use(async (connection) => {
-        // Issued together so the whole transaction is one write on this connection.
-        const multi = connection.callBuffer("MULTI");
-        const queued = commands.map((command) => connection.callBuffer(command.name, ...toArgs(command)));
-        const exec = connection.callBuffer("EXEC");
-        const [multiResult, execResult, ...queueResults] = await Promise.allSettled([multi, exec, ...queued]);
-        for (const result of [multiResult, ...queueResults]) {
-          if (result?.status === "rejected" && !isReplyError(result.reason))
-            throw toBackendError(result.reason);
+        // MULTI and the first slice go in one write. Each later slice waits for the QUEUED replies
+        // of the one before, so a long transaction neither holds the thread nor ioredis's queue for
+        // all its commands at once; the connection is this transaction's alone meanwhile.
+        for (let start = 0; start < commands.length; start += TRANSACTION_SLICE) {
+          const slice = commands.slice(start, start + TRANSACTION_SLICE);
+          const issued = corked(connection, () => [
+            ...(start === 0 ? [connection.callBuffer("MULTI")] : []),
+            ...slice.map((command) => connection.callBuffer(command.name, ...toArgs(command))),
+          ]);
+          // A queue-time error reply makes Redis discard the transaction at EXEC (EXECABORT);
+          // anything else means the connection broke.
+          for (const result of await Promise.allSettled(issued)) {
+            if (result.status === "rejected" && !isReplyError(result.reason)) {
+              connection.callBuffer("DISCARD").catch(() => {});
+              throw toBackendError(result.reason);
+            }
+          }
         }
-        if (execResult?.status === "rejected") throw toBackendError(execResult.reason);
-        const replies = execResult?.value;
+        let replies: unknown;
+        try {
+          replies = await connection.callBuffer("EXEC");
+        } catch (error) {
+          throw toBackendError(error);
+        }
         if (!Array.isArray(replies)) throw new RedisCommandError("EXECABORT Transaction discarded");
         return replies.map(
           (reply: unknown): ReplyOutcome =>

@@ -1,6 +1,7 @@
 /**
  * Starts a throwaway `redis-server` child (no persistence, loopback only, a free
- * port) for the local stack and the test harness.
+ * port) for the local stack and the test harness. It can be killed as a crash kills it and
+ * started again on the same port, where it comes back empty (what test/chaos/ plays).
  */
 import { type ChildProcess, spawn } from "node:child_process";
 import { accessSync, constants } from "node:fs";
@@ -18,8 +19,13 @@ export class RedisServerStartError extends Error {
 export interface RedisServerChild {
   readonly url: string;
   readonly port: number;
+  /** The running server's process (another one after `restart()`). */
   readonly process: ChildProcess;
   stop(): Promise<void>;
+  /** Ends the server at once (SIGKILL, as a crash or an out-of-memory kill): connections drop unanswered. */
+  kill(): Promise<void>;
+  /** Stops the server if it runs, then starts a new one on the same port: empty, as nothing is persisted. */
+  restart(): Promise<void>;
 }
 
 /** `REDIS_SERVER_BIN`, else `redis-server` on PATH; undefined when there is none. */
@@ -48,6 +54,23 @@ export async function startRedisServer(
     );
   }
   const port = options.port ?? (await freePort());
+  let child = await spawnRedisServer(binary, port);
+  return {
+    url: `redis://127.0.0.1:${port}`,
+    port,
+    get process() {
+      return child;
+    },
+    stop: () => stopChild(child),
+    kill: () => killChild(child),
+    async restart() {
+      await stopChild(child);
+      child = await spawnRedisServer(binary, port);
+    },
+  };
+}
+
+async function spawnRedisServer(binary: string, port: number): Promise<ChildProcess> {
   const child = spawn(
     binary,
     ["--port", String(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"],
@@ -87,12 +110,15 @@ export async function startRedisServer(
   });
   child.stdout?.resume();
   child.stderr?.resume();
-  return {
-    url: `redis://127.0.0.1:${port}`,
-    port,
-    process: child,
-    stop: () => stopChild(child),
-  };
+  return child;
+}
+
+function killChild(child: ChildProcess): Promise<void> {
+  if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve();
+  return new Promise((resolve) => {
+    child.once("exit", () => resolve());
+    child.kill("SIGKILL");
+  });
 }
 
 /** SIGTERM, then SIGKILL if the child has not gone within `graceMs`. */

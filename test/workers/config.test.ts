@@ -101,6 +101,10 @@ describe("parseWorkerConfig", () => {
       syncIntervalMs: 500,
       l1MaxBytes: 32 * 1024 * 1024,
       l1MaxEntries: 10_000,
+      negativeCacheMs: 5_000,
+      negativeCacheMaxBytes: 1024 * 1024,
+      lookupMemoMaxBytes: 4 * 1024 * 1024,
+      pendingWorkMaxBytes: 1024 * 1024,
       l2SoftTimeoutMs: 50,
       l2HardTimeoutMs: 1_000,
       originTimeoutMs: 5_000,
@@ -188,6 +192,58 @@ describe("parseWorkerConfig", () => {
         /ORIGIN_VERSION_PARAM: .* is not letters, digits, .*none of region, type, status, sort, limit/,
       );
     }
+  });
+
+  it("NEGATIVE_CACHE_MS: 0 to 60000 (0 keeps no 404); the byte budgets positive; every bad one named", () => {
+    expect(parseWorkerConfig({ ...required, NEGATIVE_CACHE_MS: "0" }).negativeCacheMs).toBe(0);
+    expect(parseWorkerConfig({ ...required, NEGATIVE_CACHE_MS: "60000" }).negativeCacheMs).toBe(60_000);
+    expect(
+      parseWorkerConfig({
+        ...required,
+        NEGATIVE_CACHE_MAX_BYTES: "4096",
+        LOOKUP_MEMO_MAX_BYTES: "65536",
+        PENDING_WORK_MAX_BYTES: "8192",
+      }),
+    ).toMatchObject({ negativeCacheMaxBytes: 4096, lookupMemoMaxBytes: 65_536, pendingWorkMaxBytes: 8192 });
+    let message = "";
+    try {
+      parseWorkerConfig({
+        ...required,
+        NEGATIVE_CACHE_MS: "60001",
+        NEGATIVE_CACHE_MAX_BYTES: "0",
+        LOOKUP_MEMO_MAX_BYTES: "lots",
+        PENDING_WORK_MAX_BYTES: "-1",
+      });
+    } catch (error) {
+      message = (error as Error).message;
+    }
+    for (const field of [
+      "NEGATIVE_CACHE_MS: ",
+      "NEGATIVE_CACHE_MAX_BYTES: ",
+      "LOOKUP_MEMO_MAX_BYTES: ",
+      "PENDING_WORK_MAX_BYTES: ",
+    ]) {
+      expect(message).toContain(field);
+    }
+  });
+
+  it("refuses byte budgets that add up to more than an isolate can spare, with the other problems", () => {
+    expect(() =>
+      parseWorkerConfig({
+        ...required,
+        L1_MAX_BYTES: String(90 * 1024 * 1024),
+        LOOKUP_MEMO_MAX_BYTES: "4194304",
+      }),
+    ).toThrow(
+      /L1_MAX_BYTES, NEGATIVE_CACHE_MAX_BYTES, LOOKUP_MEMO_MAX_BYTES and 2 × PENDING_WORK_MAX_BYTES: 99\.0 MiB .* 96 MiB/,
+    );
+    expect(() =>
+      parseWorkerConfig({ ...required, ORIGIN_URL: "nope", L1_MAX_BYTES: String(100 * 1024 * 1024) }),
+    ).toThrow(/ORIGIN_URL: .*; L1_MAX_BYTES, NEGATIVE_CACHE_MAX_BYTES/);
+    // The defaults fit, with room.
+    expect(parseWorkerConfig({ ...required, L1_MAX_BYTES: String(80 * 1024 * 1024) }).l1MaxBytes).toBe(
+      80 * 1024 * 1024,
+    );
   });
 
   it("refuses a soft L2 timeout longer than the hard one", () => {

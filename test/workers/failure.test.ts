@@ -19,9 +19,28 @@ const GPU_STALE_IF_ERROR_MS = 600_000;
 
 interface Health {
   status: string;
-  redis: { reachable: boolean; circuit: string; lastError: string | null };
+  reason: string | null;
+  redis: { reachable: boolean; circuit: string };
   lastInvalidationSyncAgoMs: number | null;
   isolateAgeMs: number;
+}
+
+const OPERATOR_TOKEN = "operator-token-0123456789";
+
+/** What public health may show: every field a fixed word or a number, nothing of Redis's own text. */
+function expectNoDetail(health: Health): void {
+  expect(Object.keys(health).sort()).toEqual([
+    "isolateAgeMs",
+    "lastInvalidationSyncAgoMs",
+    "reason",
+    "redis",
+    "status",
+  ]);
+  expect(Object.keys(health.redis).sort()).toEqual(["circuit", "reachable"]);
+  const text = JSON.stringify(health);
+  for (const leak of ["127.0.0.1", "command", "evalsha", "xread", "Unauthorized", "token", ":v1:"]) {
+    expect(text.toLowerCase()).not.toContain(leak.toLowerCase());
+  }
 }
 
 async function expectUnavailable(response: Response): Promise<void> {
@@ -52,10 +71,49 @@ describe("Redis down", () => {
     expect(health.headers.get("Cache-Control")).toBe("no-store");
     const report = (await health.json()) as Health;
     expect(report.status).toBe("degraded");
-    expect(report.redis.reachable).toBe(false);
-    expect(report.redis.lastError).toEqual(expect.any(String));
+    expect(report.reason).toBe("redis-unreachable");
+    expect(report.redis).toEqual({ reachable: false, circuit: "closed" });
     expect(report.lastInvalidationSyncAgoMs).toBeNull();
+    expectNoDetail(report);
     expect(app.cache.stats.redisErrors).toBeGreaterThanOrEqual(2);
+  });
+
+  it("a Redis that answers with errors: degraded for 'log-sync-failing', then 'circuit-open'; the error text only in /_cache/stats", async () => {
+    const app = makeTestApp({ bindingOverrides: { ...FAILING_REDIS, OPERATOR_TOKEN } });
+    // The log read and the L2 read fail: two failures, one short of opening the circuit.
+    expect((await app.get("/v1/gpus/gpu-00315")).status).toBe(200);
+    const failing = await app.get("/_cache/health");
+    expect(failing.status).toBe(503);
+    const failingReport = (await failing.json()) as Health;
+    expect(failingReport).toMatchObject({
+      status: "degraded",
+      reason: "log-sync-failing",
+      redis: { reachable: false, circuit: "closed" },
+    });
+    expectNoDetail(failingReport);
+
+    expect((await app.get("/v1/gpus/gpu-00316")).status).toBe(200);
+    const open = (await (await app.get("/_cache/health")).json()) as Health;
+    expect(open).toMatchObject({ status: "degraded", reason: "circuit-open", redis: { circuit: "open" } });
+    expectNoDetail(open);
+
+    // The operator sees what failed, and how.
+    const stats = (await (
+      await app.get("/_cache/stats", { Authorization: `Bearer ${OPERATOR_TOKEN}` })
+    ).json()) as {
+      health: {
+        lastSyncError: string;
+        lastRedisFailure: { operation: string; kind: string; message: string; agoMs: number };
+      };
+    };
+    expect(stats.health.lastSyncError).toEqual(expect.any(String));
+    expect(stats.health.lastSyncError.length).toBeGreaterThan(0);
+    expect(stats.health.lastRedisFailure).toEqual({
+      operation: expect.any(String),
+      kind: "error-reply",
+      message: expect.any(String),
+      agoMs: 0,
+    });
   });
 
   it("the circuit opens: later misses stop calling Redis and still answer 200 from the origin", async () => {
@@ -162,7 +220,9 @@ describe("origin down (Redis up)", () => {
     app.origin.failToConnect();
     await expectUnavailable(await app.get("/v1/pricing?type=A10G&region=us-west"));
     expect(app.cache.l1Usage.entries).toBe(0);
-    expect(app.cache.stats.originErrors).toBe(2);
+    // The pricing read, and the two reference lists its region and type could not be checked against.
+    expect(app.cache.stats.originErrors).toBe(4);
+    expect(app.services.references.stats).toEqual({ checked: 0, refused: 0, unchecked: 2 });
   });
 
   it("an origin that does not answer within ORIGIN_TIMEOUT_MS gives 503, not a hang", async () => {

@@ -74,7 +74,7 @@ describe("cache keys (app instance, counted origin)", () => {
     const response = await app.get("/v1/gpus?sort=price&zzz=<script>&type=RTX-3090&region=us-east");
     expect(response.status).toBe(200);
     expect(response.headers.get("X-Cache")).toBe("ORIGIN");
-    expect(app.origin.calls.map((call) => call.path)).toEqual([
+    expect(app.origin.dataCalls().map((call) => call.path)).toEqual([
       "/v1/gpus?region=us-east&type=RTX-3090&sort=price&limit=50",
     ]);
     expect(await response.text()).toBe(await originText("/v1/gpus?region=us-east&type=RTX-3090&sort=price"));
@@ -82,11 +82,17 @@ describe("cache keys (app instance, counted origin)", () => {
     expect(
       (await app.get("/v1/gpus?region=us-east&type=RTX-3090&sort=price&limit=50")).headers.get("X-Cache"),
     ).toBe("L1");
-    expect(app.origin.count()).toBe(1);
-    // L2 holds the answer under the normalised key only (plus its tag index), nothing named after `zzz`.
+    expect(app.origin.dataCalls()).toHaveLength(1);
+    // L2 holds the answer under the normalised key only (plus its tag index, and the reference
+    // lists the region and type were checked against), nothing named after `zzz`.
     const responseKey = app.keys.response("/v1/gpus?region=us-east&type=RTX-3090&sort=price&limit=50");
     expect((await keysUnder(app.keys)).sort()).toEqual(
-      [responseKey, app.keys.tagIndex("gpus:us-east:RTX-3090")].sort(),
+      [
+        responseKey,
+        app.keys.tagIndex("gpus:us-east:RTX-3090"),
+        app.keys.reference("regions"),
+        app.keys.reference("gpu-types"),
+      ].sort(),
     );
   });
 
@@ -99,7 +105,7 @@ describe("cache keys (app instance, counted origin)", () => {
       expect((await app.get(a)).headers.get("X-Cache")).toBe("ORIGIN");
       expect((await app.get(b)).headers.get("X-Cache")).toBe("L1");
     }
-    expect(app.origin.count()).toBe(2);
+    expect(app.origin.dataCalls()).toHaveLength(2);
   });
 
   it("an empty parameter (as a browser form sends it) means no filter, as on the origin", async () => {
@@ -113,6 +119,6 @@ describe("cache keys (app instance, counted origin)", () => {
     expect(await originText("/v1/gpus?region=&type=RTX-3090&status=&limit=")).toBe(
       await originText("/v1/gpus?type=RTX-3090"),
     );
-    expect(app.origin.count()).toBe(1);
+    expect(app.origin.dataCalls()).toHaveLength(1);
   });
 });

@@ -37,7 +37,7 @@ function configErrorOf(env: Record<string, unknown>): WorkerConfigError {
 }
 
 describe("/_cache/health", () => {
-  it("the real Worker: 200 with status, redis, last invalidation sync and isolate age", async () => {
+  it("the real Worker: 200 with status, reason, redis, last invalidation sync and isolate age", async () => {
     // A read makes sure this isolate has synced with the invalidation log at least once.
     expect((await edgeGet("/v1/gpus/gpu-00501")).status).toBe(200);
     const response = await edgeGet("/_cache/health");
@@ -47,12 +47,14 @@ describe("/_cache/health", () => {
     expect(Object.keys(health).sort()).toEqual([
       "isolateAgeMs",
       "lastInvalidationSyncAgoMs",
+      "reason",
       "redis",
       "status",
     ]);
     expect(health).toEqual({
       status: "ok",
-      redis: { reachable: true, circuit: "closed", lastError: null },
+      reason: null,
+      redis: { reachable: true, circuit: "closed" },
       lastInvalidationSyncAgoMs: expect.any(Number),
       isolateAgeMs: expect.any(Number),
     });
@@ -66,7 +68,7 @@ describe("/_cache/health", () => {
     expect(before.lastInvalidationSyncAgoMs).toBeNull();
     expect(before.isolateAgeMs).toBe(0);
     // Nothing has talked to Redis yet: reachability is unknown, not claimed.
-    expect(before.redis).toEqual({ reachable: null, circuit: "closed", lastError: null });
+    expect(before.redis).toEqual({ reachable: null, circuit: "closed" });
 
     app.clock.advance(1_000);
     expect((await app.get("/v1/gpus/gpu-00502")).status).toBe(200);
@@ -75,7 +77,8 @@ describe("/_cache/health", () => {
     expect(response.status).toBe(200);
     expect(await response.json()).toEqual({
       status: "ok",
-      redis: { reachable: true, circuit: "closed", lastError: null },
+      reason: null,
+      redis: { reachable: true, circuit: "closed" },
       lastInvalidationSyncAgoMs: 1_234,
       isolateAgeMs: 2_234,
     });

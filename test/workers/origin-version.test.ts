@@ -38,7 +38,7 @@ describe("origin requests after an event", () => {
     const body = await originText(path);
 
     expect((await app.get(path)).headers.get("X-Cache")).toBe("ORIGIN");
-    expect(app.origin.calls.map((call) => call.path)).toEqual([path]);
+    expect(app.origin.dataCalls().map((call) => call.path)).toEqual([path]);
 
     const logId = await invalidate(app, ["gpus:eu-west:L40S"]);
     app.clock.advance(SYNC_INTERVAL_MS);
@@ -48,11 +48,11 @@ describe("origin requests after an event", () => {
     expect(refill.status).toBe(200);
     expect(refill.headers.get("X-Cache")).toBe("ORIGIN");
     expect(await refill.text()).toBe(body);
-    expect(app.origin.calls.map((call) => call.path)).toEqual([path, `${path}&_v=${logId}`]);
+    expect(app.origin.dataCalls().map((call) => call.path)).toEqual([path, `${path}&_v=${logId}`]);
     expect(app.cache.stats.versionedOriginFetches).toBe(1);
     // One edge entry, under the plain key.
     expect((await app.get(path)).headers.get("X-Cache")).toBe("L1");
-    expect(app.origin.count()).toBe(2);
+    expect(app.origin.dataCalls()).toHaveLength(2);
   });
 
   it("an entity refill carries it too, with '?'; ORIGIN_VERSION_PARAM names it, and empty turns it off", async () => {

@@ -199,8 +199,9 @@ describe("tier flow", () => {
       "/v1/market/stats",
     ];
     const unrelatedRegion = gpu.region === "eu-west" ? "us-west" : "eu-west";
-    const unrelated = [`/v1/gpus?region=${unrelatedRegion}&type=${gpu.gpuType}`, "/v1/regions"];
-    for (const path of [statsPath, ...aggregates, ...unrelated]) {
+    // The reference list first: every request naming a region reads it (and so fills L1 with it).
+    const unrelated = ["/v1/regions", `/v1/gpus?region=${unrelatedRegion}&type=${gpu.gpuType}`];
+    for (const path of [...unrelated, statsPath, ...aggregates]) {
       expect((await app.get(path)).headers.get("X-Cache"), path).toBe("ORIGIN");
     }
 

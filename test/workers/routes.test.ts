@@ -34,8 +34,15 @@ describe("/v1/gpus", () => {
       dataClass: "availability",
       tags: ["gpus:us-east:RTX-4090"],
       originPath: "/v1/gpus?region=us-east&type=RTX-4090&limit=50",
+      references: [
+        { parameter: "region", list: "regions", value: "us-east" },
+        { parameter: "type", list: "gpu-types", value: "RTX-4090" },
+      ],
     });
-    expect(listing({}, {}, keys)).toMatchObject({ key: "/v1/gpus?limit=50", tags: ["gpus:*:*"] });
+    const plain = listing({}, {}, keys);
+    expect(plain).toMatchObject({ key: "/v1/gpus?limit=50", tags: ["gpus:*:*"] });
+    // Nothing to check against the reference data.
+    expect(plain.references).toBeUndefined();
   });
 
   it("ignores unknown parameters and their order", () => {
@@ -150,6 +157,10 @@ describe("routes that are an entity with both filters and an aggregate otherwise
       indexed: false,
       dataClass: "market-stats",
       tags: ["stats:eu-west:A100"],
+      references: [
+        { parameter: "region", list: "regions", value: "eu-west" },
+        { parameter: "type", list: "gpu-types", value: "A100" },
+      ],
     });
     expect(stats({}, { type: "A100" }, keys)).toMatchObject({
       key: "/v1/market/stats?type=A100",
@@ -166,12 +177,17 @@ describe("routes that are an entity with both filters and an aggregate otherwise
       indexed: false,
       dataClass: "order-book",
       tags: ["orderbook:A100:eu-west"],
+      references: [
+        { parameter: "gpuType", list: "gpu-types", value: "A100" },
+        { parameter: "region", list: "regions", value: "eu-west" },
+      ],
     });
     expect(book({ gpuType: "A100" }, {}, keys)).toMatchObject({
       key: "/v1/orderbook/A100",
       l2Key: keys.response("/v1/orderbook/A100"),
       indexed: true,
       tags: ["orderbooks:A100"],
+      references: [{ parameter: "gpuType", list: "gpu-types", value: "A100" }],
     });
   });
 
@@ -188,5 +204,6 @@ describe("routes that are an entity with both filters and an aggregate otherwise
       tags: ["ref:gpu-types"],
       dataClass: "reference",
     });
+    expect(route("/v1/regions")({}, { region: "x" }, keys).references).toBeUndefined();
   });
 });

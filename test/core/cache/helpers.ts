@@ -3,7 +3,7 @@
  * real @upstash/redis client through the bridge to a real redis-server, the real L2
  * store), with a manual clock, a `waitUntil` collector, a fake origin the test
  * controls, a chaos wrapper around the store, and the event Lambda's writes (L2
- * records and invalidation-log entries) done directly over ioredis.
+ * records and invalidation-log entries) done through the same bridge.
  */
 import type { Redis } from "@upstash/redis";
 import {
@@ -178,16 +178,12 @@ export class ChaosStore implements L2Store {
     return this.#call("get", () => this.inner.get(key));
   }
 
-  fill(
-    key: string,
-    record: L2Record,
-    options: { ttlSeconds: number; sinceLogId: string; indexed: boolean },
-  ): Promise<FillOutcome> {
+  fill(key: string, record: L2Record, options: Parameters<L2Store["fill"]>[2]): Promise<FillOutcome> {
     return this.#call("fill", () => this.inner.fill(key, record, options));
   }
 
-  readLog(cursor: string | undefined, maxEntries: number): Promise<LogRead> {
-    return this.#call("readLog", () => this.inner.readLog(cursor, maxEntries));
+  readLog(cursor: string | undefined, maxEntries: number, epoch?: string): Promise<LogRead> {
+    return this.#call("readLog", () => this.inner.readLog(cursor, maxEntries, epoch));
   }
 
   tagVersions(tags: readonly string[]): Promise<Array<string | undefined>> {

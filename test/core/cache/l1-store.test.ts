@@ -109,3 +109,152 @@ describe("L1Store", () => {
     expect(store.get("/a")?.invalidated).toBe(false);
   });
 });
+
+function negative(tags: readonly string[], body = '{"error":"no GPU"}') {
+  return { status: 404, body, contentType: "application/json", tags };
+}
+
+function createNegativeStore(
+  options: { ttlMs?: number; maxBytes?: number; tagHistoryMaxBytes?: number } = {},
+) {
+  const clock = new ManualClock();
+  const counters = { l1Evictions: { byTag: 0, clears: 0 } };
+  const store = new L1Store({
+    maxBytes: 1024 * 1024,
+    maxEntries: 100,
+    maxAgeMs: 60_000,
+    clock,
+    counters,
+    negative: { ttlMs: options.ttlMs ?? 5_000, maxBytes: options.maxBytes ?? 64 * 1024 },
+    ...(options.tagHistoryMaxBytes === undefined ? {} : { tagHistoryMaxBytes: options.tagHistoryMaxBytes }),
+  });
+  return { store, clock, counters };
+}
+
+describe("L1Store negative entries", () => {
+  it("answer for their TTL on the store's clock, then are gone", () => {
+    const { store, clock } = createNegativeStore({ ttlMs: 5_000 });
+    store.fillNegative("/v1/gpus/nope", negative(["gpu:nope"]), store.sequence);
+    expect(store.getNegative("/v1/gpus/nope")).toMatchObject({ status: 404, body: '{"error":"no GPU"}' });
+    clock.advance(4_999);
+    expect(store.getNegative("/v1/gpus/nope")).toBeDefined();
+    clock.advance(1);
+    expect(store.getNegative("/v1/gpus/nope")).toBeUndefined();
+    expect(store.memory.negative.entries).toBe(0);
+  });
+
+  it("are not kept without negative options, or with a TTL of 0", () => {
+    const { store } = createStore();
+    store.fillNegative("/x", negative(["gpu:x"]), store.sequence);
+    expect(store.getNegative("/x")).toBeUndefined();
+    const off = createNegativeStore({ ttlMs: 0 }).store;
+    off.fillNegative("/x", negative(["gpu:x"]), off.sequence);
+    expect(off.getNegative("/x")).toBeUndefined();
+    expect(off.memory.negative).toMatchObject({ entries: 0, bytes: 0, ttlMs: 0 });
+  });
+
+  it("an invalidation of their tag, or a clear, drops them; an overtaken 404 is not kept", () => {
+    const { store } = createNegativeStore();
+    store.fillNegative("/a", negative(["gpu:a"]), store.sequence);
+    store.fillNegative("/b", negative(["gpu:b"]), store.sequence);
+    store.invalidateTags(["gpu:a"]);
+    expect(store.getNegative("/a")).toBeUndefined();
+    expect(store.getNegative("/b")).toBeDefined();
+    store.clear();
+    expect(store.getNegative("/b")).toBeUndefined();
+    expect(store.memory.negative).toMatchObject({ entries: 0, bytes: 0 });
+
+    const seqAtStart = store.sequence;
+    store.invalidateTags(["gpu:c"]); // the event that created gpu c, while its 404 was in flight
+    store.fillNegative("/c", negative(["gpu:c"]), seqAtStart);
+    expect(store.getNegative("/c")).toBeUndefined();
+  });
+
+  it("a 404 replaces the key's entry, and a fill replaces its negative entry", () => {
+    const { store } = createNegativeStore();
+    store.fill("/a", value(["gpu:a"]), store.sequence);
+    store.fillNegative("/a", negative(["gpu:a"]), store.sequence);
+    expect(store.get("/a")).toBeUndefined();
+    expect(store.getNegative("/a")).toBeDefined();
+    store.fill("/a", value(["gpu:a"]), store.sequence);
+    expect(store.getNegative("/a")).toBeUndefined();
+    expect(store.get("/a")).toBeDefined();
+  });
+
+  it("a run of made-up keys stays within the negative budget, however long", () => {
+    const maxBytes = 16 * 1024;
+    const { store } = createNegativeStore({ maxBytes });
+    for (let index = 0; index < 2_000; index += 1) {
+      store.fillNegative(`/v1/gpus/made-up-${index}`, negative([`gpu:made-up-${index}`]), store.sequence);
+    }
+    const { negative: usage } = store.memory;
+    expect(usage.bytes).toBeLessThanOrEqual(maxBytes);
+    expect(usage.entries).toBeGreaterThan(0);
+    expect(usage.entries).toBeLessThan(100);
+    // The newest are kept, the oldest evicted; so is their part of the index.
+    expect(store.getNegative("/v1/gpus/made-up-1999")).toBeDefined();
+    expect(store.getNegative("/v1/gpus/made-up-0")).toBeUndefined();
+    expect(store.invalidateTags(["gpu:made-up-0"])).toBe(0);
+    // The entries' own budget is untouched.
+    expect(store.memory.entries).toMatchObject({ entries: 0, bytes: 0 });
+  });
+});
+
+describe("L1Store byte accounting", () => {
+  it("counts at least two bytes per character of key and body, and the tag index inside the entries' bytes", () => {
+    const { store } = createStore();
+    const body = "x".repeat(10_000);
+    const key = `/k/${"y".repeat(1_000)}`;
+    store.fill(key, value(["gpu:a", "gpus:eu"], body), store.sequence);
+    const { entries } = store.memory;
+    expect(entries.bytes).toBeGreaterThanOrEqual(2 * (body.length + key.length));
+    expect(entries.tagIndex).toMatchObject({ tags: 2, members: 2 });
+    expect(entries.tagIndex.bytes).toBeGreaterThan(0);
+    expect(entries.tagIndex.bytes).toBeLessThan(entries.bytes);
+    expect(entries.maxBytes).toBe(1024 * 1024);
+  });
+
+  it("entries with many tags are bounded with their index: the index never outgrows the entries' budget", () => {
+    const maxBytes = 64 * 1024;
+    const { store } = createStore({ maxBytes, maxEntries: 10_000 });
+    for (let index = 0; index < 500; index += 1) {
+      const tags = Array.from({ length: 20 }, (_, tag) => `tag-${index}-${tag}-${"t".repeat(40)}`);
+      store.fill(`/k${index}`, value(tags), store.sequence);
+    }
+    const { entries } = store.memory;
+    expect(entries.bytes).toBeLessThanOrEqual(maxBytes);
+    expect(entries.tagIndex.bytes).toBeLessThanOrEqual(entries.bytes);
+    expect(entries.tagIndex.members).toBe(entries.entries * 20);
+  });
+
+  it("the invalidated-tag history is bounded; a forgotten invalidation keeps older loads out, as a real one would", () => {
+    const tagHistoryMaxBytes = 8 * 1024;
+    const { store } = createNegativeStore({ tagHistoryMaxBytes });
+    const seqAtStart = store.sequence;
+    for (let index = 0; index < 1_000; index += 1) store.invalidateTags([`gpu:event-${index}`]);
+    const { tagHistory } = store.memory;
+    expect(tagHistory.bytes).toBeLessThanOrEqual(tagHistoryMaxBytes);
+    expect(tagHistory.entries).toBeGreaterThan(0);
+    expect(tagHistory.entries).toBeLessThan(1_000);
+    // gpu:event-0 was forgotten; a load that started before it cannot tell, so it is kept out.
+    expect(store.invalidatedSince(["gpu:unrelated"], seqAtStart)).toBe(true);
+    store.fill("/old", value(["gpu:unrelated"]), seqAtStart);
+    expect(store.get("/old")).toBeUndefined();
+    // A load that started after the forgotten ones is judged by what is remembered.
+    const now = store.sequence;
+    expect(store.invalidatedSince(["gpu:unrelated"], now)).toBe(false);
+    store.fill("/new", value(["gpu:unrelated"]), now);
+    expect(store.get("/new")).toBeDefined();
+  });
+
+  it("a clear empties the tag history: the clear outranks every invalidation before it", () => {
+    const { store } = createNegativeStore();
+    store.invalidateTags(["gpu:a", "gpu:b"]);
+    expect(store.memory.tagHistory.entries).toBe(2);
+    const before = store.sequence;
+    store.clear();
+    expect(store.memory.tagHistory).toMatchObject({ entries: 0, bytes: 0 });
+    expect(store.invalidatedSince(["gpu:a"], before)).toBe(true);
+    expect(store.invalidatedSince(["gpu:a"], store.sequence)).toBe(false);
+  });
+});

@@ -7,6 +7,7 @@
 import { describe, expect, it } from "vitest";
 import {
   type Outcome,
+  PendingWorkBudget,
   SHARED_WAIT_MARGIN_MS,
   type Shared,
   SingleFlight,
@@ -78,9 +79,9 @@ describe("waitInOwnContext", () => {
 });
 
 describe("SingleFlight", () => {
-  function createFlights() {
+  function createFlights(budget?: PendingWorkBudget) {
     const timers = new ManualTimers();
-    const flights = new SingleFlight<string, { readonly generation: number }>(timers, WORK_LIMIT_MS);
+    const flights = new SingleFlight<string, { readonly generation: number }>(timers, WORK_LIMIT_MS, budget);
     let started = 0;
     const works: Deferred<string>[] = [];
     const start = () => {
@@ -156,5 +157,64 @@ describe("SingleFlight", () => {
     expect(moved).toBeGreaterThan(WORK_LIMIT_MS + SHARED_WAIT_MARGIN_MS);
     // The next request starts afresh instead of following the hung load.
     expect(f.flights.joinOrStart("/a", () => true, f.start).leader).toBe(true);
+  });
+});
+
+describe("PendingWorkBudget", () => {
+  it("counts each key at two bytes a character plus its slot, and refuses past the budget", () => {
+    const key = "/v1/gpus/gpu-1";
+    const cost = PendingWorkBudget.costOf(key);
+    expect(cost).toBeGreaterThanOrEqual(2 * key.length);
+    const budget = new PendingWorkBudget(2 * cost);
+    expect(budget.tryReserve(key)).toBe(true);
+    expect(budget.tryReserve(key)).toBe(true);
+    expect(budget.tryReserve(key)).toBe(false);
+    expect(budget.usage).toEqual({ entries: 2, bytes: 2 * cost, maxBytes: 2 * cost, refused: 1 });
+    budget.release(key);
+    expect(budget.usage).toMatchObject({ entries: 1, bytes: cost });
+  });
+});
+
+describe("SingleFlight within its byte budget", () => {
+  function createBudgeted(keysThatFit: number) {
+    const budget = new PendingWorkBudget(keysThatFit * PendingWorkBudget.costOf("/k0"));
+    const timers = new ManualTimers();
+    const flights = new SingleFlight<string, object>(timers, WORK_LIMIT_MS, budget);
+    const works: Deferred<string>[] = [];
+    const start = () => {
+      const work = deferred<string>();
+      works.push(work);
+      return { work: work.promise, meta: {} };
+    };
+    return { budget, flights, works, start };
+  }
+
+  it("a load past the budget still runs, unshared; the map never holds more than the budget", async () => {
+    const f = createBudgeted(2);
+    const loads = ["/k0", "/k1", "/k2", "/k3"].map((key) => f.flights.joinOrStart(key, () => true, f.start));
+    expect(loads.every((load) => load.leader)).toBe(true);
+    expect(f.budget.usage).toMatchObject({ entries: 2, refused: 2 });
+    expect(f.budget.usage.bytes).toBeLessThanOrEqual(f.budget.maxBytes);
+    // /k0 was entered: a second request joins it. /k2 was not: a second request starts its own.
+    expect(f.flights.joinOrStart("/k0", () => true, f.start).leader).toBe(false);
+    expect(f.flights.joinOrStart("/k2", () => true, f.start).leader).toBe(true);
+    // The unshared load still answers its own request.
+    f.works[2]?.resolve("k2");
+    expect(await loads[2]?.flight.promise).toBe("k2");
+  });
+
+  it("settled loads give their room back; a replaced flight keeps the key's one slot", async () => {
+    const f = createBudgeted(1);
+    const first = f.flights.joinOrStart("/k0", () => true, f.start);
+    const replacing = f.flights.joinOrStart("/k0", () => false, f.start);
+    expect(replacing.leader).toBe(true);
+    expect(f.budget.usage).toMatchObject({ entries: 1, refused: 0 });
+    f.works[0]?.resolve("old");
+    await first.flight.promise;
+    expect(f.budget.usage.entries).toBe(1);
+    f.works[1]?.resolve("new");
+    await replacing.flight.promise;
+    await settlePromises();
+    expect(f.budget.usage).toMatchObject({ entries: 0, bytes: 0 });
   });
 });

@@ -53,11 +53,11 @@ function reportedStrings(source: string): string[] {
  */
 const REDIS_VOCABULARY: Record<ScriptName, readonly string[]> = {
   fill: [
-    ...["HGET", "XRANGE", "XINFO", "HSET", "PEXPIRE", "SADD", "PTTL"],
+    ...["HGET", "GET", "XRANGE", "XINFO", "HSET", "PEXPIRE", "SADD", "PTTL"],
     ...["+", "COUNT", "STREAM", "length", "entries-added", "0-0", "-1", "", "%S+"],
   ],
   readLog: [
-    ...["XINFO", "XRANGE", "STREAM", "COUNT", "+", "0-0", ""],
+    ...["GET", "SET", "XINFO", "XRANGE", "STREAM", "COUNT", "+", "0-0", ""],
     ...["last-generated-id", "max-deleted-entry-id", "first-entry", "length", "entries-added"],
   ],
   applyEvent: [
