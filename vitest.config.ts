@@ -4,6 +4,11 @@ import { defineConfig } from "vitest/config";
 export default defineConfig({
   test: {
     globalSetup: ["test/setup/global-setup.ts"],
+    // The Worker logs one record per answered request (workers/telemetry/log.ts); the tests that
+    // care read them through the injected logger in workerd (test/workers/telemetry.test.ts), and printing
+    // every one would bury the run's own output.
+    // biome-ignore lint/suspicious/noControlCharactersInRegex: the printed record may carry colour codes.
+    onConsoleLog: (log) => !/\bevent: (\u001b\[\d+m)?'(request|audit)'/.test(log),
     // Performance hints print after the summary; CI reads the summary as the last lines.
     experimental: {
       diagnostics: { environment: false, import: false, isolate: false, transform: false },

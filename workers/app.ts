@@ -1,17 +1,29 @@
 /**
- * The edge API as a Hono app. Services (cache engine, config) come from a getter
- * so the app is built once and tested with `app.request()`.
+ * The edge API as a Hono app. Services (cache engine, config) and telemetry come from
+ * getters so the app is built once and tested with `app.request()`.
  */
-import { Hono } from "hono";
-import { LRUCache } from "lru-cache";
-import { type CacheLookup, OriginUnavailableError, type TieredCache } from "../core/cache/tiered-cache";
+import { type Context, Hono } from "hono";
+import { OriginUnavailableError, type TieredCache } from "../core/cache/tiered-cache";
 import type { Keyspace } from "../core/keys";
 import type { Clock } from "../core/time/clock";
 import { CACHE_PURGE_PATH, cachePurgeHandler } from "./cache-purge";
 import type { WorkerConfig } from "./config";
 import { WorkerConfigError } from "./config";
 import { cachingHeaders, etagMatches, serverTiming } from "./headers";
+import { publicHealth } from "./health";
+import { isolateMemory } from "./isolate-memory";
+import type { LookupMemo } from "./lookup-memo";
+import { metricsText } from "./metrics-page";
+import type { ReferenceCatalog } from "./reference-catalog";
 import { InvalidRequestError, routes } from "./routes";
+import {
+  createTelemetry,
+  type EdgeEnv,
+  type EdgeTelemetry,
+  errorFields,
+  PROMETHEUS_CONTENT_TYPE,
+  requestTelemetry,
+} from "./telemetry";
 
 export interface EdgeServices {
   readonly config: WorkerConfig;
@@ -20,13 +32,24 @@ export interface EdgeServices {
   /** Direct origin fetch, for requests that must bypass every cache. */
   readonly fetchOrigin: (path: string, init?: RequestInit) => Promise<Response>;
   readonly clock: Clock;
-  readonly logger: Pick<Console, "warn" | "error">;
+  /** The isolate's log, data point sink and counters (workers/telemetry/). */
+  readonly telemetry: EdgeTelemetry;
+  /** Request URL → its route's lookup, bounded in bytes (workers/lookup-memo.ts). */
+  readonly lookups: LookupMemo;
+  /** The known regions and GPU types (workers/reference-catalog.ts). */
+  readonly references: ReferenceCatalog;
 }
 
-type Env = { Bindings: Record<string, unknown> };
+type Env = EdgeEnv;
 
 const RETRY_AFTER_SECONDS = 5;
-const LOOKUP_MEMO_ENTRIES = 5_000;
+/**
+ * Longer request URLs are refused (414) before any routing or lookup: no route needs more than
+ * a few hundred characters, and every per-isolate structure keyed by URL would pay for the rest.
+ */
+export const MAX_REQUEST_URL_LENGTH = 4096;
+const GET_METHODS = "GET, HEAD";
+const NO_STORE = { "Cache-Control": "no-store" } as const;
 
 /** Credentials mean a per-user answer: never from, or into, a shared tier. */
 function carriesCredentials(request: Request): boolean {
@@ -79,21 +102,77 @@ async function passThrough(request: Request, services: EdgeServices): Promise<Re
   return new Response(origin.body, { status: origin.status, headers });
 }
 
-export function createEdgeApp(getServices: (env: Record<string, unknown>) => EdgeServices): Hono<Env> {
+/** 405 for a method a known path does not take (RFC 9110 §15.5.6: with the methods it does). */
+function methodNotAllowed(c: Context<Env>, allow: string): Response {
+  return c.json({ error: `method ${c.req.method} not allowed; allowed: ${allow}` }, 405, {
+    ...NO_STORE,
+    Allow: allow,
+    "X-Cache": "BYPASS",
+  });
+}
+
+/** Operator endpoints take `Authorization: Bearer <OPERATOR_TOKEN>`; without the setting they stay closed. */
+function operatorAuthorized(c: Context<Env>, config: WorkerConfig): boolean {
+  const expected = config.operatorToken;
+  return expected !== undefined && c.req.header("authorization") === `Bearer ${expected}`;
+}
+
+/**
+ * `getTelemetry` defaults to the services' own. Telemetry must outlive a bad configuration
+ * (each request then answers 500 and is still logged and counted), so when it cannot be had
+ * a console-logging one, with points in memory, stands in.
+ */
+export function createEdgeApp(
+  getServices: (env: Record<string, unknown>) => EdgeServices,
+  getTelemetry: (env: Record<string, unknown>) => EdgeTelemetry = (env) => getServices(env).telemetry,
+): Hono<Env> {
   const app = new Hono<Env>();
-  // Only valid URLs get here (a bad one throws before set); bounded, since URLs are attacker-chosen.
-  const lookups = new LRUCache<string, CacheLookup>({ max: LOOKUP_MEMO_ENTRIES });
+  let standIn: EdgeTelemetry | undefined;
+  const telemetryOf = (env: Record<string, unknown>): EdgeTelemetry => {
+    try {
+      return getTelemetry(env);
+    } catch {
+      standIn ??= createTelemetry();
+      return standIn;
+    }
+  };
+  const syncAgeOf = (env: Record<string, unknown>): number | undefined => {
+    try {
+      return getServices(env).cache.health.lastSyncAgoMs;
+    } catch {
+      return undefined;
+    }
+  };
+
+  // First, so every answer, the 414 below and the error handler's included, is observed once.
+  app.use(requestTelemetry({ telemetryOf, syncAgeOf }));
+
+  app.use(async (c, next) => {
+    if (c.req.url.length > MAX_REQUEST_URL_LENGTH) {
+      return c.json({ error: `request URL longer than ${MAX_REQUEST_URL_LENGTH} characters` }, 414, {
+        ...NO_STORE,
+        "X-Cache": "BYPASS",
+      });
+    }
+    await next();
+  });
 
   for (const [pattern, resolve] of Object.entries(routes)) {
     app.get(pattern, async (c) => {
       const services = getServices(c.env);
       if (carriesCredentials(c.req.raw)) return passThrough(c.req.raw, services);
       // Hot URLs repeat: validating and normalising them once per isolate keeps L1 hits cheap.
-      const memoKey = `${services.keys.root} ${c.req.url}`;
-      let lookup = lookups.get(memoKey);
+      // Only valid URLs get here (a bad one throws before set).
+      let lookup = services.lookups.get(c.req.url);
       if (!lookup) {
         lookup = resolve(c.req.param() as Record<string, string>, queryOf(c.req.url), services.keys);
-        lookups.set(memoKey, lookup);
+        services.lookups.set(c.req.url, lookup);
+      }
+      c.set("dataClass", lookup.dataClass);
+      // Made-up regions and GPU types would each cost an origin fetch and a key in L2.
+      if (lookup.references) {
+        const problems = await services.references.problems(lookup.references, c.executionCtx);
+        if (problems.length > 0) throw new InvalidRequestError(problems.join("; "));
       }
       const answer = await services.cache.get(lookup, c.executionCtx);
       const policy = services.config.policies[answer.dataClass];
@@ -120,53 +199,71 @@ export function createEdgeApp(getServices: (env: Record<string, unknown>) => Edg
   // Per-user data: always straight to the origin, never cached.
   app.get("/v1/bookings", (c) => passThrough(c.req.raw, getServices(c.env)));
 
+  // Open to anyone: a word for why, never Redis's error text (that names commands and keys).
   app.get("/_cache/health", (c) => {
-    const { cache } = getServices(c.env);
-    const health = cache.health;
-    const healthy = health.circuit === "closed" && health.lastSyncError === undefined;
-    return c.json(
-      {
-        status: healthy ? "ok" : "degraded",
-        redis: {
-          // Unknown (null) until this isolate has talked to Redis: health checks send no command of their own.
-          reachable: health.lastSyncAgoMs === undefined && healthy ? null : healthy,
-          circuit: health.circuit,
-          lastError: health.lastSyncError ?? null,
-        },
-        lastInvalidationSyncAgoMs: health.lastSyncAgoMs ?? null,
-        isolateAgeMs: health.isolateAgeMs,
-      },
-      healthy ? 200 : 503,
-      { "Cache-Control": "no-store" },
-    );
+    const health = publicHealth(getServices(c.env).cache.health);
+    return c.json(health, health.status === "ok" ? 200 : 503, NO_STORE);
   });
 
   app.get("/_cache/stats", (c) => {
-    const { cache, config } = getServices(c.env);
-    const expected = config.operatorToken;
-    if (!expected || c.req.header("authorization") !== `Bearer ${expected}`) {
-      return c.json({ error: "operator token required" }, 401, { "Cache-Control": "no-store" });
+    const services = getServices(c.env);
+    if (!operatorAuthorized(c, services.config)) {
+      return c.json({ error: "operator token required" }, 401, NO_STORE);
     }
-    return c.json({ ...cache.stats, l1: cache.l1Usage, health: cache.health }, 200, {
-      "Cache-Control": "no-store",
-    });
+    const { cache, references } = services;
+    return c.json(
+      {
+        ...cache.stats,
+        l1: cache.l1Usage,
+        memory: isolateMemory(services),
+        references: references.stats,
+        health: cache.health,
+      },
+      200,
+      NO_STORE,
+    );
+  });
+
+  // The same numbers for a Prometheus scrape (workers/metrics-page.ts).
+  app.get("/_cache/metrics", (c) => {
+    const services = getServices(c.env);
+    if (!operatorAuthorized(c, services.config)) {
+      return c.json({ error: "operator token required" }, 401, NO_STORE);
+    }
+    return c.body(metricsText(services), 200, { ...NO_STORE, "Content-Type": PROMETHEUS_CONTENT_TYPE });
   });
 
   // Purges the cache in front of this Worker (Workers Cache); 404 without PURGE_WEBHOOK_SECRETS.
   app.post(
     CACHE_PURGE_PATH,
     cachePurgeHandler((env) => {
-      const { config, clock, logger } = getServices(env);
+      const { config, clock, telemetry } = getServices(env);
       return {
         secrets: config.purgeSecrets,
         edgeCachePurgeUrl: config.edgeCachePurgeUrl,
         nowSeconds: () => Math.floor(clock.now() / 1000),
-        logger,
+        audit: (entry) => telemetry.audit(entry),
       };
     }),
   );
 
-  app.notFound((c) => c.json({ error: "Not found" }, 404, { "Cache-Control": "no-store" }));
+  // Registered after every route, so a method a path does take is answered by its own handler
+  // (HEAD by the GET one: Hono answers it with the GET response's headers, without the body).
+  for (const path of [
+    ...Object.keys(routes),
+    "/v1/bookings",
+    "/_cache/health",
+    "/_cache/stats",
+    "/_cache/metrics",
+  ]) {
+    app.all(path, (c) => methodNotAllowed(c, GET_METHODS));
+  }
+  // Without its secrets the purge endpoint does not exist, for any method.
+  app.all(CACHE_PURGE_PATH, (c) =>
+    getServices(c.env).config.purgeSecrets?.length ? methodNotAllowed(c, "POST") : c.notFound(),
+  );
+
+  app.notFound((c) => c.json({ error: "Not found" }, 404, NO_STORE));
 
   app.onError((error, c) => {
     if (error instanceof InvalidRequestError) {
@@ -179,10 +276,13 @@ export function createEdgeApp(getServices: (env: Record<string, unknown>) => Edg
         "X-Cache": "BYPASS",
       });
     }
+    const { log } = telemetryOf(c.env);
+    const requestId = c.get("requestId");
     if (error instanceof WorkerConfigError) {
+      log.error("config-error", { requestId, errorMessage: error.message, problems: error.problems.length });
       return c.json({ error: error.message }, 500, { "Cache-Control": "no-store" });
     }
-    console.error("edge worker error", error);
+    log.error("unhandled-error", { requestId, route: c.req.routePath, ...errorFields(error) });
     // A cache in front (Workers Cache) must not keep an error.
     return c.json({ error: "internal error" }, 500, { "Cache-Control": "no-store" });
   });

@@ -4,9 +4,13 @@
  * in front of the origin (or an existing one), and the alarms.
  *
  * The Lambdas receive secret ARNs (`*_SECRET_ARN`), never secret values, and may read exactly
- * those secrets. CloudFront invalidation is allowed on this one distribution only.
+ * those secrets. CloudFront invalidation is allowed on this one distribution only. The
+ * dashboard (`DashboardName` output) graphs the Lambdas' metrics beside the alarms'. Each secret's
+ * ARN and name are outputs (`WebhookSecretsSecretArn`, `WebhookSecretsSecretName`, …) for the
+ * operator who puts the values in. A stack from example context says so in its description
+ * and an `Example` output.
  */
-import { CfnOutput, Duration, Stack, type StackProps, Validations } from "aws-cdk-lib";
+import { Aws, CfnOutput, Duration, Stack, type StackProps, Validations } from "aws-cdk-lib";
 import { PolicyStatement } from "aws-cdk-lib/aws-iam";
 import { type FunctionUrl, FunctionUrlAuthType } from "aws-cdk-lib/aws-lambda";
 import { SqsEventSource } from "aws-cdk-lib/aws-lambda-event-sources";
@@ -14,6 +18,7 @@ import type { Construct } from "constructs";
 import { WORKERS_CACHE_DEFAULTS } from "../../lambdas/purge/workers-cache/limits";
 import type { EdgeCacheConfig } from "./config";
 import { EdgeCacheAlarms } from "./constructs/edge-cache-alarms";
+import { EdgeCacheDashboard } from "./constructs/edge-cache-dashboard";
 import { EdgeCacheSecrets } from "./constructs/edge-cache-secrets";
 import { EdgeFunction } from "./constructs/edge-function";
 import { OriginDistribution } from "./constructs/origin-distribution";
@@ -22,6 +27,9 @@ import { PurgeRetryQueue } from "./constructs/purge-retry-queue";
 export interface EdgeCacheStackProps extends StackProps {
   readonly config: EdgeCacheConfig;
 }
+
+/** Begins the description of a stack synthesised in example mode (`-c example=true`). */
+export const EXAMPLE_DESCRIPTION_PREFIX = "EXAMPLE (-c example=true, example values; do not deploy):";
 
 /** The retry Lambda's timeout; the queue's visibility timeout is six times it (AWS's advice). */
 const RETRY_FUNCTION_TIMEOUT = Duration.seconds(60);
@@ -41,9 +49,15 @@ export class EdgeCacheStack extends Stack {
   readonly webhookUrl: FunctionUrl;
   readonly retry: EdgeFunction;
   readonly alarms: EdgeCacheAlarms;
+  readonly dashboard: EdgeCacheDashboard;
 
   constructor(scope: Construct, id: string, props: EdgeCacheStackProps) {
-    super(scope, id, props);
+    super(scope, id, {
+      ...props,
+      ...(props.config.example
+        ? { description: `${EXAMPLE_DESCRIPTION_PREFIX} ${props.description ?? "edge cache"}` }
+        : {}),
+    });
     const { config } = props;
 
     const workersCachePurgeUrl = config.workersCachePurgeUrl;
@@ -110,8 +124,12 @@ export class EdgeCacheStack extends Stack {
       entry: "lambdas/retry/handler.ts",
       description: "Replays failed and deferred CDN purges from the retry queue (partial batch failures)",
       timeout: RETRY_FUNCTION_TIMEOUT,
-      // Redis only for the Workers Cache purge bucket it shares with the webhook Lambda.
-      environment: workersCacheSecret ? { ...redisEnvironment, ...cdnEnvironment } : cdnEnvironment,
+      environment: {
+        // Redis only for the Workers Cache purge bucket it shares with the webhook Lambda.
+        ...(workersCacheSecret ? { ...redisEnvironment, ...cdnEnvironment } : cdnEnvironment),
+        // The redrive policy's count: a failure on that receive is the message's last (counted as dead-lettered).
+        PURGE_RETRY_MAX_RECEIVE_COUNT: String(this.retryQueue.maxReceiveCount),
+      },
     });
     this.secrets.cloudflareApiToken.grantRead(this.retry.function);
     if (workersCacheSecret) {
@@ -149,6 +167,11 @@ export class EdgeCacheStack extends Stack {
       deadLetterQueue: this.retryQueue.deadLetterQueue,
       ...(config.alarmEmail !== undefined ? { alarmEmail: config.alarmEmail } : {}),
     });
+    this.dashboard = new EdgeCacheDashboard(this, "Dashboard", {
+      functions: { Webhook: this.webhook, Retry: this.retry },
+      retryQueue: this.retryQueue.queue,
+      alarms: this.alarms,
+    });
 
     new CfnOutput(this, "WebhookUrl", {
       value: `${this.webhookUrl.url}v1/events`,
@@ -162,5 +185,26 @@ export class EdgeCacheStack extends Stack {
     new CfnOutput(this, "RetryQueueUrl", { value: this.retryQueue.queue.queueUrl });
     new CfnOutput(this, "DeadLetterQueueUrl", { value: this.retryQueue.deadLetterQueue.queueUrl });
     new CfnOutput(this, "AlarmTopicArn", { value: this.alarms.topic.topicArn });
+    const dashboardName = this.dashboard.dashboard.dashboardName;
+    new CfnOutput(this, "DashboardName", {
+      value: dashboardName,
+      description: `CloudWatch dashboard: https://console.aws.amazon.com/cloudwatch/home?region=${Aws.REGION}#dashboards:name=${dashboardName}`,
+    });
+    // At stack scope: outputs inside the Secrets construct would get hashed logical ids.
+    for (const { setting, id: secretId, secretName, secret } of this.secrets.all) {
+      new CfnOutput(this, `${secretId}SecretArn`, {
+        value: secret.secretArn,
+        description: `The ${setting} secret (the Lambdas get it as ${setting}_SECRET_ARN)`,
+      });
+      new CfnOutput(this, `${secretId}SecretName`, {
+        value: secretName,
+        description: `Put the ${setting} value: aws secretsmanager put-secret-value --secret-id ${secretName}`,
+      });
+    }
+    if (config.example)
+      new CfnOutput(this, "Example", {
+        value: "true",
+        description: "Synthesised from example context (-c example=true): example values, not a deployment",
+      });
   }
 }

@@ -4,12 +4,14 @@
  * them, and a poller running the retry handler as the SQS event source would.
  * `npm start` (dev/local/stack.ts) and the benchmarks start the same thing.
  */
+import { systemClock } from "../../core/time/clock";
 import { parseEventsConfig } from "../../lambdas/events/config";
 import { parseRetryLambdaConfig } from "../../lambdas/retry/config";
 import { createRetryHandler, retryPurgers } from "../../lambdas/retry/handler";
 import { createSqsClient } from "../../lambdas/retry/retry-queue";
 import { type CloudFrontFake, type CloudflareFake, startCloudFrontFake, startCloudflareFake } from "../fakes";
 import { type SqsFake, type SqsFakeQueueOptions, startSqsFake } from "../fakes/sqs";
+import { createEventCounts, type EventCounts } from "./dashboard/event-counts";
 import { startEventsServer } from "./events-server";
 import { createRetryPoller } from "./retry-poller";
 
@@ -17,7 +19,7 @@ const LOCAL_CLOUDFLARE_TOKEN = "local-cloudflare-token";
 const LOCAL_CLOUDFLARE_ZONE = "local-zone";
 const LOCAL_CLOUDFRONT_DISTRIBUTION = "ELOCALDISTRIBUTION";
 export const RETRY_QUEUE = "purge-retry";
-const RETRY_DLQ = "purge-retry-dlq";
+export const RETRY_DLQ = "purge-retry-dlq";
 /** As the deployed queue's redrive policy: the sixth receive moves a purge to the DLQ. */
 const RETRY_MAX_RECEIVE_COUNT = 5;
 /** The purge-retry queue and its DLQ. */
@@ -72,6 +74,10 @@ export interface EventPipeline {
    * where queued Workers Cache purges leave from (none are counted with `cloudfront: "inline"`).
    */
   workersCachePurgeCalls(): number;
+  /** Of those, the calls the Worker answered with a 2xx. */
+  workersCachePurgesAccepted(): number;
+  /** What the event app answered: events per type and status, and their propagation. */
+  readonly eventCounts: EventCounts;
   stop(): Promise<void>;
 }
 
@@ -114,6 +120,7 @@ export async function startEventPipeline(options: EventPipelineOptions): Promise
       UPSTASH_REDIS_REST_TOKEN: options.token,
     };
 
+    const eventCounts = createEventCounts(systemClock);
     // Each Lambda's whole configuration, parsed as its cold start parses it.
     const events = await startEventsServer(
       parseEventsConfig({
@@ -122,14 +129,17 @@ export async function startEventPipeline(options: EventPipelineOptions): Promise
         CACHE_POLICIES: options.cachePolicies,
         ...purgeEnv,
       }),
-      { port: options.port ?? 0, logger },
+      { port: options.port ?? 0, logger, counts: eventCounts },
     );
     stops.push(() => events.close());
 
     let workersCachePurgeCalls = 0;
-    const countingFetch: typeof fetch = (input, init) => {
+    let workersCachePurgesAccepted = 0;
+    const countingFetch: typeof fetch = async (input, init) => {
       workersCachePurgeCalls += 1;
-      return fetch(input, init);
+      const response = await fetch(input, init);
+      if (response.ok) workersCachePurgesAccepted += 1;
+      return response;
     };
     // The retry Lambda's stand-in: the same handler, fed by a poller as the SQS event source would.
     if (sqsFake) {
@@ -154,6 +164,8 @@ export async function startEventPipeline(options: EventPipelineOptions): Promise
       cloudfrontFake,
       sqsFake,
       workersCachePurgeCalls: () => workersCachePurgeCalls,
+      workersCachePurgesAccepted: () => workersCachePurgesAccepted,
+      eventCounts,
       stop,
     };
   } catch (error) {

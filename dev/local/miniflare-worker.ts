@@ -9,6 +9,7 @@ import { basename } from "node:path";
 import { fileURLToPath } from "node:url";
 import { build } from "esbuild";
 import { convertV4MiniflareOptions, Miniflare } from "miniflare";
+import { ANALYTICS_BINDING, ANALYTICS_DATASET } from "../../workers/telemetry/data-point";
 
 const projectRoot = fileURLToPath(new URL("../..", import.meta.url));
 /** workerd refuses module paths outside its starting directory, so bundles stay in the project. */
@@ -67,8 +68,16 @@ export async function startMiniflareWorker(options: {
       scriptPath: outfile,
       compatibilityDate: options.compatibilityDate ?? "2026-08-01",
       bindings: { ...options.bindings },
+      // As wrangler.toml declares it: the Worker writes its data points to Miniflare's simulator.
+      analyticsEngineDatasets: { [ANALYTICS_BINDING]: { dataset: ANALYTICS_DATASET } },
       host: "127.0.0.1",
       port: 0,
+      // The Worker logs one JSON line per answered request (workers/telemetry/log.ts). Printed through
+      // this process that costs a benchmark more than the Worker's own work, and a child's output
+      // buffer overflows under load, so only warnings and errors come through.
+      handleStructuredLogs: ({ level, message }) => {
+        if (level === "warn" || level === "error") console.error(message);
+      },
     }),
   );
   const url = await miniflare.ready;

@@ -14,15 +14,19 @@
  * cache in front of the Worker.
  */
 import { createServer } from "node:net";
-import { startBridgeServer } from "../bridge/server";
+import { PUBLIC_DEV_TOKEN, startBridgeServer } from "../bridge/server";
 import { startOriginServer } from "../origin/server";
 import { findVarnishd, type RunningVarnish, startVarnish, VARNISH_INSTALL_HINT } from "../varnish/varnishd";
+import { startStackDashboard } from "./dashboard/stack-dashboard";
 import { startEventPipeline } from "./event-pipeline";
 import { freePort } from "./ports";
-import { findRedisServer, startRedisServer } from "./redis-server";
+import { findRedisServer, type RedisServerChild, startRedisServer } from "./redis-server";
 import { startWranglerDev } from "./wrangler-dev";
 
-/** `worker` and `originCache` only serve with HTTP caches (then `edge` is the front cache's). */
+/**
+ * `worker` and `originCache` only serve with HTTP caches (then `edge` is the front cache's);
+ * `dashboard` only with the `dashboard` option.
+ */
 export const DEFAULT_PORTS = {
   edge: 8787,
   origin: 8788,
@@ -30,8 +34,10 @@ export const DEFAULT_PORTS = {
   events: 8790,
   worker: 8791,
   originCache: 8792,
+  dashboard: 8793,
 } as const;
-export const DEFAULT_LOCAL_TOKEN = "local-dev-token";
+/** The bridge's public default token (dev/bridge/server.ts), under the name the local tools use. */
+export const DEFAULT_LOCAL_TOKEN = PUBLIC_DEV_TOKEN;
 /**
  * The local signing secret when WEBHOOK_SECRET is unset. For development only: it is
  * in the source, so anyone can sign with it.
@@ -72,6 +78,7 @@ export interface LocalStackOptions {
     events?: number;
     worker?: number;
     originCache?: number;
+    dashboard?: number;
   };
   /** Signs and verifies local webhooks (default DEFAULT_WEBHOOK_SECRET). */
   readonly webhookSecret?: string;
@@ -96,6 +103,8 @@ export interface LocalStackOptions {
   readonly cloudfrontCompletionDelayMs?: number;
   /** Receives each varnishd's output lines. */
   readonly onHttpCacheOutput?: (cache: "edge-cache" | "origin-cache", line: string) => void;
+  /** Serve the live dashboard (dev/local/dashboard/) too; default false (npm start turns it on). */
+  readonly dashboard?: boolean;
 }
 
 export interface LocalService {
@@ -106,7 +115,9 @@ export interface LocalService {
 export interface LocalStack {
   /**
    * In start order: redis, redis-rest, origin, (origin-cache), cloudflare-fake, cloudfront-fake,
-   * sqs-fake, events, (worker), edge; the two in brackets with HTTP caches only.
+   * sqs-fake, events, (worker), (dashboard), edge; the first two in brackets with HTTP caches
+   * only, the dashboard with its option (started last, but listed before the edge, whose line
+   * stays the last one: the one that says the stack is up).
    */
   readonly services: readonly LocalService[];
   readonly urls: {
@@ -126,8 +137,12 @@ export interface LocalStack {
     readonly origin: string;
     readonly redisRest: string;
     readonly redis: string;
+    /** The live dashboard, with the `dashboard` option. */
+    readonly dashboard?: string;
   };
   readonly redisBackend: "redis-server" | "external" | "emulator";
+  /** With redisBackend "redis-server": the child, to kill it and restart it empty (test/chaos/). */
+  readonly redisServer?: Pick<RedisServerChild, "kill" | "restart">;
   /** Which HTTP caches run around the Worker. */
   readonly httpCaches: "varnish" | "none";
   /** Without HTTP caches: one line saying which tiers are missing and why. */
@@ -239,8 +254,10 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
 
     let redisUrl = options.redisUrl;
     let redisBackend: LocalStack["redisBackend"] = redisUrl ? "external" : "emulator";
+    let redisServer: RedisServerChild | undefined;
     if (!redisUrl && !options.emulator && findRedisServer()) {
       const redis = await startRedisServer();
+      redisServer = redis;
       stops.push(() => redis.stop());
       redisUrl = redis.url;
       redisBackend = "redis-server";
@@ -307,6 +324,24 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     const front = varnishPorts
       ? await startCache("edge-cache", "front", varnishPorts.worker, edgePort)
       : undefined;
+    const dashboard = options.dashboard
+      ? await startStackDashboard({
+          port: await choosePort("dashboard", options.ports?.dashboard, DEFAULT_PORTS.dashboard),
+          bridge,
+          pipeline,
+          workerUrl: worker.url,
+          operatorToken,
+          httpCaches:
+            front && originCache
+              ? { front, back: originCache }
+              : { none: httpCaches.kind === "none" ? httpCaches.note : "http caches: none" },
+        }).catch((error: unknown) => {
+          throw new LocalStackError(`the dashboard did not start: ${(error as Error).message}`, {
+            cause: error,
+          });
+        })
+      : undefined;
+    if (dashboard) stops.push(() => dashboard.close());
 
     const urls = {
       edge: front?.url ?? worker.url,
@@ -319,6 +354,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       origin: origin.url,
       redisRest: bridge.url,
       redis: redisUrl ?? "emulator://in-process",
+      ...(dashboard ? { dashboard: dashboard.url } : {}),
     };
     return {
       services: [
@@ -331,10 +367,12 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
         { name: "sqs-fake", url: urls.sqsFake },
         { name: "events", url: urls.events },
         ...(front ? [{ name: "worker", url: urls.worker }] : []),
+        ...(dashboard ? [{ name: "dashboard", url: dashboard.url }] : []),
         { name: "edge", url: urls.edge },
       ],
       urls,
       redisBackend,
+      ...(redisServer ? { redisServer } : {}),
       httpCaches: httpCaches.kind,
       ...(httpCaches.kind === "none" ? { httpCachesNote: httpCaches.note } : {}),
       token,

@@ -2,18 +2,29 @@
  * The webhook app: `POST /v1/events`, signed per Standard Webhooks. Runs on Lambda
  * (Hono's AWS Lambda adapter, behind a Function URL) and on Node for the local stack.
  *
- * Order per request: verify → parse (all or nothing) → one atomic Redis step per
- * event → purges for the events that still owe them → 202 with each event's status.
+ * Order per request: content type (415) → size (413, before reading past the cap) → verify
+ * (401) → parse, all or nothing (400) → one atomic Redis step per event → purges for the
+ * events that still owe them → 202 with each event's status.
+ *
+ * Each delivery is logged and measured (./delivery-report.ts): one line per event, an audit
+ * line per operator `cache.invalidate`, one line for the delivery, and the events' metrics.
+ * Lines about a delivery carry its `webhook-id` only once the signature, which covers that
+ * id, is verified: before that it is anyone's text.
  */
 import { Hono } from "hono";
 import { Webhook } from "standardwebhooks";
+import { BodyTooLargeError, readBoundedText } from "../../core/bounded-body";
 import {
   InvalidEventError,
   MAX_EVENT_BODY_BYTES,
   type MarketplaceEvent,
   parseEventBody,
 } from "../../core/events";
+import { type Clock, systemClock } from "../../core/time/clock";
+import { describeError, type Logger, loggedIds, withFields } from "../shared/logger";
+import { type Metrics, NO_METRICS } from "../shared/metrics";
 import type { ApplyResult, EventApplier } from "./apply";
+import { reportDelivery, signingKeyId } from "./delivery-report";
 
 /** Hands the purges an application owes to the CDNs (or to the retry queue when they fail). */
 export interface PurgeDispatcher {
@@ -26,7 +37,10 @@ export interface EventsAppOptions {
   readonly secrets: readonly string[];
   readonly applier: EventApplier;
   readonly purges: PurgeDispatcher;
-  readonly logger?: Pick<Console, "warn" | "error">;
+  readonly logger?: Logger;
+  readonly metrics?: Metrics;
+  /** Wall-clock time: latencies, and the propagation delay from each event's `occurredAt` (default the system clock). */
+  readonly clock?: Clock;
 }
 
 const SIGNATURE_HEADERS = ["webhook-id", "webhook-timestamp", "webhook-signature"] as const;
@@ -34,64 +48,150 @@ const SIGNATURE_HEADERS = ["webhook-id", "webhook-timestamp", "webhook-signature
 /** No detail that would help an attacker tell which check failed. */
 const UNAUTHORIZED = { error: "invalid or missing webhook signature" };
 
+const UNAVAILABLE = { error: "temporarily unable to apply events; retry the delivery" };
+
+/**
+ * Standard Webhooks senders deliver `Content-Type: application/json` (so does the booking
+ * system's, dev/local/marketplace-events.ts). The signature covers the body, not this header:
+ * a body sent as anything else is refused before it is verified or applied.
+ */
+const JSON_CONTENT_TYPE = /^\s*application\/json\s*(?:;\s*charset\s*=\s*(?:utf-8|"utf-8")\s*)?$/i;
+
 export function createEventsApp(options: EventsAppOptions): Hono {
   if (options.secrets.length === 0) throw new TypeError("at least one webhook signing secret is required");
-  const verifiers = options.secrets.map((secret) => new Webhook(secret));
+  const verifiers = options.secrets.map((secret) => ({
+    verifier: new Webhook(secret),
+    keyId: signingKeyId(secret),
+  }));
   const logger = options.logger ?? console;
-  const encoder = new TextEncoder();
+  const metrics = options.metrics ?? NO_METRICS;
+  const clock = options.clock ?? systemClock;
   const app = new Hono();
 
   app.post("/v1/events", async (c) => {
-    const declared = Number(c.req.header("content-length") ?? Number.NaN);
-    if (declared > MAX_EVENT_BODY_BYTES) {
-      return c.json({ error: `body exceeds ${MAX_EVENT_BODY_BYTES} bytes` }, 400);
+    const started = clock.now();
+    /** A refusal: one line with the status and why (never the body), and a count. */
+    const refuse = (
+      log: Pick<Logger, "warn">,
+      status: 400 | 401 | 413 | 415,
+      reason: string,
+      path?: string,
+    ) => {
+      metrics.add("DeliveriesRefused", 1);
+      log.warn("webhook delivery refused", {
+        status,
+        reason,
+        ...(path !== undefined ? { path } : {}),
+        latencyMs: clock.now() - started,
+      });
+    };
+
+    if (!JSON_CONTENT_TYPE.test(c.req.header("content-type") ?? "")) {
+      refuse(logger, 415, "content type");
+      return c.json({ error: "Content-Type must be application/json" }, 415);
     }
-    const payload = await c.req.text();
-    if (encoder.encode(payload).byteLength > MAX_EVENT_BODY_BYTES) {
-      return c.json({ error: `body exceeds ${MAX_EVENT_BODY_BYTES} bytes` }, 400);
+    let payload: string;
+    try {
+      // Read from the raw request: a declared length over the cap is refused unread, an
+      // undeclared one is not read past it.
+      payload = await readBoundedText(c.req.raw, MAX_EVENT_BODY_BYTES);
+    } catch (error) {
+      if (error instanceof BodyTooLargeError) {
+        refuse(logger, 413, "body too large");
+        return c.json({ error: error.message }, 413);
+      }
+      throw error;
     }
 
     const headers: Record<string, string> = {};
     for (const name of SIGNATURE_HEADERS) {
       const value = c.req.header(name);
-      if (!value) return c.json(UNAUTHORIZED, 401);
+      if (!value) {
+        refuse(logger, 401, `no ${name} header`);
+        return c.json(UNAUTHORIZED, 401);
+      }
       headers[name] = value;
     }
-    const verified = verifiers.some((verifier) => {
+    let why = "signature";
+    const signer = verifiers.find(({ verifier }) => {
       try {
         // Parsing is ours (a 400 for bad JSON, not a 401).
         verifier.verify(payload, headers, { jsonParse: false });
         return true;
-      } catch {
+      } catch (error) {
+        // The library's fixed reasons ("No matching signature found", "Message timestamp too
+        // old", …): the operator's to see, never the sender's.
+        if (error instanceof Error) why = `signature: ${error.message.slice(0, 100)}`;
         return false;
       }
     });
-    if (!verified) return c.json(UNAUTHORIZED, 401);
+    if (!signer) {
+      refuse(logger, 401, why);
+      return c.json(UNAUTHORIZED, 401);
+    }
+    // Signed, so the id is the sender's: every line about this delivery carries it.
+    const delivery = { webhookId: headers["webhook-id"] ?? "", signingKeyId: signer.keyId };
+    const log = withFields(logger, delivery);
 
     let body: unknown;
     try {
       body = JSON.parse(payload);
     } catch {
+      refuse(log, 400, "body is not valid JSON", "");
       return c.json({ error: "body is not valid JSON", path: "" }, 400);
     }
     let events: MarketplaceEvent[];
     try {
       events = parseEventBody(body);
     } catch (error) {
-      if (error instanceof InvalidEventError) return c.json({ error: error.message, path: error.path }, 400);
+      if (error instanceof InvalidEventError) {
+        // The path, not the message: a schema message may quote what it refused.
+        refuse(log, 400, "invalid event", error.path);
+        return c.json({ error: error.message, path: error.path }, 400);
+      }
       throw error;
     }
 
-    const results = await options.applier.apply(events);
-    const owed = results.filter((result) => !result.purged);
-    let settledIds = new Set<string>(
-      results.filter((result) => result.purged).map((result) => result.event.id),
-    );
-    if (owed.length > 0) {
-      const { settled } = await options.purges.dispatch(owed);
-      await options.applier.markPurged(settled);
-      settledIds = new Set([...settledIds, ...settled.map((event) => event.id)]);
+    let results: ApplyResult[];
+    let settledIds: Set<string>;
+    let redisMs: number;
+    let appliedAt: number;
+    try {
+      const redisStarted = clock.now();
+      results = await options.applier.apply(events);
+      appliedAt = clock.now();
+      redisMs = appliedAt - redisStarted;
+      metrics.add("RedisStepLatency", redisMs);
+      const owed = results.filter((result) => !result.purged);
+      settledIds = new Set(results.filter((result) => result.purged).map((result) => result.event.id));
+      if (owed.length > 0) {
+        const { settled } = await options.purges.dispatch(owed);
+        await options.applier.markPurged(settled);
+        settledIds = new Set([...settledIds, ...settled.map((event) => event.id)]);
+      }
+    } catch (error) {
+      // Redis failed: nothing was applied for the failing event; the sender retries the delivery.
+      metrics.add("DeliveriesUnavailable", 1);
+      log.error("webhook delivery failed: events not applied", {
+        status: 503,
+        // Ids and types only, never their data.
+        eventCount: events.length,
+        eventIds: loggedIds(events.map((event) => event.id)),
+        types: [...new Set(events.map((event) => event.type))],
+        error: describeError(error),
+        latencyMs: clock.now() - started,
+      });
+      return c.json(UNAVAILABLE, 503);
     }
+    reportDelivery({
+      log,
+      metrics,
+      results,
+      settledIds,
+      appliedAt,
+      redisMs,
+      latencyMs: clock.now() - started,
+    });
     return c.json(
       {
         results: results.map((result) => ({
@@ -105,11 +205,17 @@ export function createEventsApp(options: EventsAppOptions): Hono {
     );
   });
 
+  app.all("/v1/events", (c) =>
+    c.json({ error: `method ${c.req.method} is not allowed: deliver events with POST` }, 405, {
+      allow: "POST",
+    }),
+  );
+
   app.notFound((c) => c.json({ error: "Not found" }, 404));
   app.onError((error, c) => {
-    logger.error("events app: unexpected error", error);
-    // Redis failed: nothing was applied for the failing event; the sender retries the delivery.
-    return c.json({ error: "temporarily unable to apply events; retry the delivery" }, 503);
+    metrics.add("DeliveriesUnavailable", 1);
+    logger.error("webhook delivery failed: unexpected error", { status: 503, error: describeError(error) });
+    return c.json(UNAVAILABLE, 503);
   });
   return app;
 }

@@ -29,16 +29,22 @@
  * fails too, the event is not settled: its marker stays "owed", and the next delivery
  * of the event (the sender retries anything not acknowledged as done) completes them
  * without applying anything twice.
+ *
+ * Every message queued is a line with its SQS message id and the events it carries (the
+ * retry Lambda's lines name the same message id) and a PurgesQueued count; one SQS did not
+ * take, a warning and PurgesNotQueued.
  */
 
 import { type Clock, systemClock } from "../../core/time/clock";
 import { deferredCloudFrontRetry } from "../purge/cloudfront";
 import { combinedBatchKey } from "../purge/cloudfront/caller-reference";
 import type { Purgers } from "../purge/config";
-import type { PurgeOutcome, PurgeRetry } from "../purge/purger";
+import type { PurgeOutcome, PurgeProviderName, PurgeRetry } from "../purge/purger";
 import { deferredWorkersCacheRetry, isEmptyTargets } from "../purge/workers-cache";
 import { retryMessage } from "../retry/message";
 import type { RetryQueue } from "../retry/retry-queue";
+import { type Logger, loggedIds } from "../shared/logger";
+import { type Metrics, NO_METRICS } from "../shared/metrics";
 import type { PurgeDispatcher } from "./app";
 
 type FailedOutcome = Extract<PurgeOutcome, { ok: false }>;
@@ -66,7 +72,7 @@ interface Owed {
 function deferredCloudFront(
   results: Results,
   distributionId: string,
-  logger: Pick<Console, "warn">,
+  logger: Pick<Logger, "warn">,
 ): Owed | undefined {
   const deferred = deferredCloudFrontRetry(
     results.map((result) => ({
@@ -115,10 +121,11 @@ async function workersCacheInRequest(
 
 export function createPurgeDispatcher(
   purgers: Purgers,
-  logger: Pick<Console, "warn">,
+  logger: Pick<Logger, "info" | "warn">,
   retryQueue?: RetryQueue,
   /** When a queued purge failed (`firstFailedAt`); wall-clock time. */
   clock: Clock = systemClock,
+  metrics: Metrics = NO_METRICS,
 ): PurgeDispatcher {
   const distributionId = purgers.cloudfrontDistributionId;
   const deferCloudFront = retryQueue !== undefined && distributionId !== undefined;
@@ -135,13 +142,26 @@ export function createPurgeDispatcher(
       entries.map(([, { retry, eventIds, error }]) => retryMessage(retry, eventIds, error, clock)),
       delaySeconds !== undefined ? { delaySeconds } : {},
     );
-    for (const [index, [key, { retry, eventIds }]] of entries.entries()) {
+    for (const [index, [key, { retry, eventIds, error }]] of entries.entries()) {
       const outcome = enqueued[index];
-      if (outcome?.ok) queued.add(key);
-      else
-        logger.warn(
-          `purge retry for ${eventIds.join(", ")} (${retry.provider}) could not be queued, left owed: ${outcome?.error ?? "no result"}`,
-        );
+      const provider: PurgeProviderName = retry.provider;
+      const fields = {
+        provider,
+        eventCount: eventIds.length,
+        eventIds: loggedIds(eventIds),
+        reason: error === DEFERRED_PURGE_REASON ? "deferred" : "failed",
+      };
+      if (outcome?.ok) {
+        queued.add(key);
+        metrics.add("PurgesQueued", 1, { provider });
+        logger.info("purge queued for retry", { ...fields, messageId: outcome.messageId });
+      } else {
+        metrics.add("PurgesNotQueued", 1, { provider });
+        logger.warn("purge could not be queued, left owed", {
+          ...fields,
+          error: outcome?.error ?? "no result",
+        });
+      }
     }
     return queued;
   };
@@ -175,7 +195,13 @@ export function createPurgeDispatcher(
       const owedBy = new Map<string, string[]>();
       const owe = (id: string, key: string) => owedBy.set(id, [...(owedBy.get(id) ?? []), key]);
       const fail = (ids: readonly string[], failure: FailedOutcome) => {
-        logger.warn(`purge owed for ${ids.join(", ")} (${failure.provider}): ${failure.error}`);
+        logger.warn("purge failed in the request, owed", {
+          provider: failure.provider,
+          eventCount: ids.length,
+          eventIds: loggedIds(ids),
+          calls: failure.calls,
+          error: failure.error,
+        });
         const key = JSON.stringify(failure.retry);
         const entry = owed.get(key) ?? { retry: failure.retry, error: failure.error, eventIds: [] };
         entry.eventIds.push(...ids);

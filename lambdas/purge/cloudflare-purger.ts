@@ -16,6 +16,7 @@ import { type Clock, systemClock } from "../../core/time/clock";
 import {
   chunk,
   errorMessage,
+  type PurgeCallObserver,
   type PurgeChunkResult,
   type PurgeOutcome,
   type PurgeRetry,
@@ -48,8 +49,10 @@ export interface CloudflarePurgerOptions {
   readonly maxRetryAfterMs?: number;
   /** A pre-built client (tests, custom fetch); otherwise one is built from the options above. */
   readonly client?: CloudflarePurgeClient;
-  /** Wall-clock time, to read a `Retry-After` HTTP date as a wait (default the system clock). */
+  /** Wall-clock time, to read a `Retry-After` HTTP date as a wait, and to time calls (default the system clock). */
   readonly clock?: Clock;
+  /** Told of every purge call (lambdas/purge/purge-audit.ts). */
+  readonly onCall?: PurgeCallObserver;
 }
 
 /** Seconds or an HTTP date (counted from `clock`'s now), as the SDK reads it; undefined when absent or unreadable. */
@@ -94,6 +97,8 @@ export class CloudflarePurger implements Purger {
   readonly zoneId: string;
   readonly chunkSize: number;
   readonly client: CloudflarePurgeClient;
+  readonly #clock: Clock;
+  readonly #onCall: PurgeCallObserver | undefined;
 
   constructor(options: CloudflarePurgerOptions) {
     if (!options.zoneId) throw new TypeError("CloudflarePurger needs a zoneId");
@@ -102,6 +107,8 @@ export class CloudflarePurger implements Purger {
       throw new RangeError(`chunkSize must be 1..${CLOUDFLARE_MAX_TAGS_PER_CALL}, got ${chunkSize}`);
     this.zoneId = options.zoneId;
     this.chunkSize = chunkSize;
+    this.#clock = options.clock ?? systemClock;
+    this.#onCall = options.onCall;
     if (options.client) {
       this.client = options.client;
     } else {
@@ -121,7 +128,7 @@ export class CloudflarePurger implements Purger {
   }
 
   /** One result per chunk, in order; never throws. */
-  async purgeTags(tags: readonly string[], zoneId = this.zoneId): Promise<PurgeChunkResult[]> {
+  async purgeTags(tags: readonly string[], zoneId = this.zoneId, batchKey = ""): Promise<PurgeChunkResult[]> {
     const unique = [...new Set(tags.filter((tag) => tag.length > 0))];
     const results: PurgeChunkResult[] = [];
     let rateLimited: string | undefined;
@@ -130,11 +137,23 @@ export class CloudflarePurger implements Purger {
         results.push({ ok: false, items, attempts: 0, error: `not sent: ${rateLimited}` });
         continue;
       }
+      const started = this.#clock.now();
+      const observe = (ok: boolean, detail: { id?: string; error?: string }) =>
+        this.#onCall?.({
+          provider: "cloudflare",
+          batchKey,
+          targets: items.length,
+          ok,
+          latencyMs: this.#clock.now() - started,
+          ...detail,
+        });
       try {
         const result = await this.client.cache.purge({ zone_id: zoneId, tags: items });
+        observe(true, result?.id ? { id: result.id } : {});
         results.push({ ok: true, items, attempts: 1, ...(result?.id ? { id: result.id } : {}) });
       } catch (error) {
         const message = errorMessage(error);
+        observe(false, { error: message });
         if (statusOf(error) === 429) rateLimited = `rate limited after retries (${message})`;
         results.push({ ok: false, items, attempts: 1, error: message });
       }
@@ -143,14 +162,14 @@ export class CloudflarePurger implements Purger {
   }
 
   async purge(tags: readonly string[], batchKey: string): Promise<PurgeOutcome> {
-    return this.#outcome(await this.purgeTags(tags), this.zoneId, batchKey);
+    return this.#outcome(await this.purgeTags(tags, this.zoneId, batchKey), this.zoneId, batchKey);
   }
 
   async retry(description: PurgeRetry): Promise<PurgeOutcome> {
     if (description.provider !== "cloudflare")
       throw new TypeError(`a Cloudflare purger cannot retry a ${description.provider} purge`);
     return this.#outcome(
-      await this.purgeTags(description.tags, description.zoneId),
+      await this.purgeTags(description.tags, description.zoneId, description.batchKey),
       description.zoneId,
       description.batchKey,
     );

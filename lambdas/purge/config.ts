@@ -51,9 +51,12 @@ import { cloudFrontPathsForTags } from "../../core/purge-paths";
 import type { Clock } from "../../core/time/clock";
 import { WEBHOOK_SECRET_PATTERN } from "../../core/webhook-signature";
 import { isLoopbackEndpoint, LOCAL_FAKE_CREDENTIALS } from "../shared/local-endpoint";
+import type { Logger } from "../shared/logger";
+import { type Metrics, NO_METRICS } from "../shared/metrics";
 import { CLOUDFLARE_MAX_TAGS_PER_CALL, CloudflarePurger } from "./cloudflare-purger";
 import { type CloudFrontBatcherOptions, CloudFrontPurger } from "./cloudfront";
-import { createLoggingPurger, type PurgeLogger, type PurgeProviderName, type Purger } from "./purger";
+import { purgeCallAudit } from "./purge-audit";
+import { createLoggingPurger, type PurgeProviderName, type Purger } from "./purger";
 import {
   createSharedTokenBucket,
   frontTtlFilter,
@@ -204,7 +207,10 @@ export function parsePurgeSettings(env: PurgeEnv): PurgeSettings {
 }
 
 export interface PurgersOptions {
-  readonly logger?: PurgeLogger & Pick<Console, "warn">;
+  /** Each purge call is a line here (lambdas/purge/purge-audit.ts), besides the purgers' own. */
+  readonly logger?: Pick<Logger, "info" | "warn">;
+  /** Each purge call's metrics (PurgeCalls, PurgeCallsFailed, PurgeTargets per provider). */
+  readonly metrics?: Metrics;
   /** Overrides the CloudFront client built from the settings. */
   readonly cloudFrontClient?: CloudFrontClient;
   /** Extra batcher options (clock, timers, sleep, back-off). */
@@ -256,6 +262,7 @@ export function isConfigured(purgers: Purgers, provider: PurgeProviderName): boo
 
 export function createPurgers(settings: PurgeSettings, options: PurgersOptions = {}): Purgers {
   const logger = options.logger ?? console;
+  const onCall = purgeCallAudit(logger, options.metrics ?? NO_METRICS);
 
   const cloudflareSettings = settings.cloudflare;
   const cloudflare: Purger = cloudflareSettings
@@ -265,6 +272,7 @@ export function createPurgers(settings: PurgeSettings, options: PurgersOptions =
         ...(cloudflareSettings.baseUrl !== undefined ? { baseURL: cloudflareSettings.baseUrl } : {}),
         ...(cloudflareSettings.chunkSize !== undefined ? { chunkSize: cloudflareSettings.chunkSize } : {}),
         ...(cloudflareSettings.maxRetries !== undefined ? { maxRetries: cloudflareSettings.maxRetries } : {}),
+        onCall,
       })
     : createLoggingPurger("cloudflare", logger);
 
@@ -287,6 +295,7 @@ export function createPurgers(settings: PurgeSettings, options: PurgersOptions =
       distributionId,
       ...(coalesceWindowMs !== undefined ? { windowMs: coalesceWindowMs } : {}),
       logger,
+      onCall,
     });
   } else {
     cloudfront = createLoggingPurger("cloudfront", logger, {
@@ -322,6 +331,7 @@ export function createPurgers(settings: PurgeSettings, options: PurgersOptions =
       bucket,
       filter,
       logger,
+      onCall,
       ...(clock ? { clock } : {}),
       ...(options.workersCache?.fetch ? { fetch: options.workersCache.fetch } : {}),
     });

@@ -10,8 +10,30 @@
  * same description yields the same CallerReference).
  */
 import { z } from "zod";
+import type { Logger } from "../shared/logger";
+import type { PurgeProviderName } from "../shared/purge-providers";
 
-export type PurgeProviderName = "cloudflare" | "cloudfront" | "workers-cache";
+export { PURGE_PROVIDERS, type PurgeProviderName } from "../shared/purge-providers";
+
+/**
+ * One request a purger made to its provider's purge endpoint (an SDK's own retries inside it
+ * are the same request), as the audit log and the metrics see it (lambdas/purge/purge-audit.ts).
+ */
+export interface PurgeCall {
+  readonly provider: PurgeProviderName;
+  /** The work it is part of: an event id, or a coalesced batch's key. */
+  readonly batchKey: string;
+  /** Tags (Cloudflare, Workers Cache), paths (CloudFront) or prefixes (Workers Cache) it carried; 0 for everything. */
+  readonly targets: number;
+  readonly ok: boolean;
+  readonly latencyMs: number;
+  /** The provider's id for an accepted purge / invalidation. */
+  readonly id?: string;
+  readonly error?: string;
+}
+
+/** Told of every purge call; must not throw (it is called from inside the purgers). */
+export type PurgeCallObserver = (call: PurgeCall) => void;
 
 /** One API call's result: the tags (Cloudflare), paths (CloudFront), or tags or prefixes (Workers Cache) it carried. */
 export interface PurgeChunkResult {
@@ -104,7 +126,7 @@ export interface Purger {
   flush(): Promise<void>;
 }
 
-export type PurgeLogger = Pick<Console, "info">;
+export type PurgeLogger = Pick<Logger, "info">;
 
 export interface LoggingPurgerOptions {
   /** What to log besides the tags, e.g. the CloudFront paths the tags map to. */
@@ -124,19 +146,17 @@ export function createLoggingPurger(
   return {
     name,
     async purge(tags, batchKey, purgeOptions = {}) {
-      logger.info(
-        `[purge:${name}] not configured; would purge`,
-        JSON.stringify({
-          batchKey,
-          tags,
-          ...(purgeOptions.paths?.length ? { paths: purgeOptions.paths } : {}),
-          ...options.describe?.(tags, purgeOptions),
-        }),
-      );
+      logger.info("purge skipped: provider not configured", {
+        provider: name,
+        batchKey,
+        tags,
+        ...(purgeOptions.paths?.length ? { paths: purgeOptions.paths } : {}),
+        ...options.describe?.(tags, purgeOptions),
+      });
       return skipped();
     },
     async retry(description) {
-      logger.info(`[purge:${name}] not configured; would retry`, JSON.stringify(description));
+      logger.info("purge retry skipped: provider not configured", { ...description, provider: name });
       return skipped();
     },
     async flush() {},

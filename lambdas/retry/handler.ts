@@ -24,17 +24,28 @@
  * are idempotent (CloudFront even answers the same CallerReference with the same
  * invalidation), and the message keeps its receive count, which bounds the retries.
  *
+ * Each message's replay is a line naming its SQS message id (the id the event Lambda logged
+ * when it queued it) and the events it carries, with PurgesRetried / PurgesRetryFailed per
+ * provider and, when done, QueuedPurgeAge. A message that fails its last receive (the
+ * queue's maxReceiveCount, PURGE_RETRY_MAX_RECEIVE_COUNT: a message does not say it) goes to
+ * the DLQ next: that failure is an error line and PurgesDeadLettered.
+ *
  * Settings: PURGE_RETRY_QUEUE_URL (and SQS_ENDPOINT, AWS_REGION; lambdas/retry/retry-queue.ts),
- * the CDN settings of lambdas/purge/config.ts and, with Workers Cache, Redis for its purge
- * bucket (lambdas/shared/redis-settings.ts).
+ * PURGE_RETRY_MAX_RECEIVE_COUNT (lambdas/retry/config.ts), the CDN settings of
+ * lambdas/purge/config.ts and, with Workers Cache, Redis for its purge bucket
+ * (lambdas/shared/redis-settings.ts).
  */
 import { ChangeMessageVisibilityCommand, type SQSClient } from "@aws-sdk/client-sqs";
 import { createKeyspace } from "../../core/keys";
 import { backoffDelay } from "../../core/time/backoff";
+import { type Clock, systemClock } from "../../core/time/clock";
 import { type CloudFrontRetry, mergeCloudFrontRetries } from "../purge/cloudfront";
 import { createPurgers, isConfigured, type Purgers, type PurgersOptions, purgerFor } from "../purge/config";
 import { errorMessage, type PurgeOutcome, type PurgeRetry } from "../purge/purger";
 import { mergeWorkersCacheRetries, stillOwes, type WorkersCacheRetry } from "../purge/workers-cache";
+import { type Logger, loggedIds, withFields } from "../shared/logger";
+import { type Metrics, NO_METRICS } from "../shared/metrics";
+import { createEmfMetrics, createLambdaLogger } from "../shared/powertools";
 import { redisClient } from "../shared/redis-settings";
 import { resolveSecretEnv } from "../shared/secret-env";
 import { parseRetryLambdaConfig, type RetryLambdaConfig } from "./config";
@@ -77,8 +88,16 @@ export interface RetryHandlerOptions {
   readonly purgers: Purgers;
   readonly sqs: SQSClient;
   readonly queueUrl: string;
-  readonly logger?: Pick<Console, "info" | "warn" | "error">;
+  readonly logger?: Logger;
+  readonly metrics?: Metrics;
   readonly backoff?: RetryBackoff;
+  /**
+   * The queue's redrive maxReceiveCount: a failure on that receive is the message's last before
+   * the DLQ (counted as dead-lettered). Unknown (undefined), no failure is counted so.
+   */
+  readonly maxReceiveCount?: number;
+  /** Wall-clock time: how long a purge waited since it was queued (`firstFailedAt`), and batch latency. */
+  readonly clock?: Clock;
 }
 
 export type RetryHandler = (event: SqsEvent) => Promise<SqsBatchResponse>;
@@ -107,9 +126,12 @@ async function replay(purgers: Purgers, retry: PurgeRetry): Promise<string | und
 }
 
 export function createRetryHandler(options: RetryHandlerOptions): RetryHandler {
-  const { purgers, sqs, queueUrl } = options;
+  const { purgers, sqs, queueUrl, maxReceiveCount } = options;
   const logger = options.logger ?? console;
+  const metrics = options.metrics ?? NO_METRICS;
+  const clock = options.clock ?? systemClock;
 
+  /** The fields saying when the message comes back. */
   const backOff = async (record: SqsRecord, receiveCount: number) => {
     const delay = retryDelaySeconds(receiveCount, options.backoff);
     try {
@@ -120,33 +142,64 @@ export function createRetryHandler(options: RetryHandlerOptions): RetryHandler {
           VisibilityTimeout: delay,
         }),
       );
-      return `next attempt in ${delay} s`;
+      return { nextAttemptSeconds: delay };
     } catch (error) {
       // The message still comes back, after the queue's own visibility timeout.
-      return `back-off not set (${errorMessage(error)}); back after the queue's visibility timeout`;
+      return { nextAttemptSeconds: null, backoffError: errorMessage(error) };
     }
   };
 
+  /** True when this failure is the message's last receive: SQS moves it to the DLQ next. */
+  const isLastReceive = (receiveCount: number) =>
+    maxReceiveCount !== undefined && receiveCount >= maxReceiveCount;
+
   return async (event) => {
+    const started = clock.now();
     const failures: Array<{ itemIdentifier: string }> = [];
     let done = 0;
     let poison = 0;
-    const describe = (record: SqsRecord, message: RetryMessage, receiveCount: number) =>
-      `${message.retry.provider} purge for ${message.eventIds.join(", ") || "(no event)"} (message ${record.messageId}, receive ${receiveCount}, first failed ${message.firstFailedAt})`;
+    let deadLettered = 0;
+    /** A message's lines: its id and receive count, and the events it carries. */
+    const messageLog = (record: SqsRecord, receiveCount: number, message?: RetryMessage) =>
+      withFields(logger, {
+        messageId: record.messageId,
+        receiveCount,
+        ...(maxReceiveCount !== undefined ? { maxReceiveCount } : {}),
+        ...(message
+          ? {
+              provider: message.retry.provider,
+              eventCount: message.eventIds.length,
+              eventIds: loggedIds(message.eventIds),
+              firstFailedAt: message.firstFailedAt,
+            }
+          : {}),
+      });
     const settle = async (
       record: SqsRecord,
       message: RetryMessage,
       receiveCount: number,
       failed: string | undefined,
     ) => {
+      const log = messageLog(record, receiveCount, message);
+      const provider = message.retry.provider;
+      metrics.add("PurgesRetried", 1, { provider });
       if (failed === undefined) {
         done++;
-        logger.info(`[purge-retry] done: ${describe(record, message, receiveCount)}`);
+        const queued = Date.parse(message.firstFailedAt);
+        const ageMs = Number.isNaN(queued) ? undefined : Math.max(0, clock.now() - queued);
+        if (ageMs !== undefined) metrics.add("QueuedPurgeAge", ageMs, { provider });
+        log.info("purge retry done", ageMs !== undefined ? { ageMs } : {});
         return;
       }
-      logger.warn(
-        `[purge-retry] failed again: ${describe(record, message, receiveCount)}: ${failed}; ${await backOff(record, receiveCount)}`,
-      );
+      metrics.add("PurgesRetryFailed", 1, { provider });
+      const fields = { error: failed, ...(await backOff(record, receiveCount)) };
+      if (isLastReceive(receiveCount)) {
+        deadLettered++;
+        metrics.add("PurgesDeadLettered", 1);
+        log.error("purge retry failed its last receive: the message goes to the dead-letter queue", fields);
+      } else {
+        log.warn("purge retry failed again", fields);
+      }
       failures.push({ itemIdentifier: record.messageId });
     };
 
@@ -178,10 +231,20 @@ export function createRetryHandler(options: RetryHandlerOptions): RetryHandler {
         // deleting it could lose a purge. The redrive policy bounds the loop (a queue without
         // one would return it every 15 min forever: the CDK queue must have one), and it
         // never throws, which would fail (and repeat) the whole batch.
+        // The body is not logged: it is unknown text, and the DLQ keeps it to be read.
         poison++;
-        logger.error(
-          `[purge-retry] poison message ${record.messageId} (receive ${receiveCount}): ${decoded.poison}; body starts ${JSON.stringify(record.body.slice(0, 200))}; ${await backOff(record, receiveCount)}`,
-        );
+        metrics.add("PoisonMessages", 1);
+        const last = isLastReceive(receiveCount);
+        if (last) {
+          deadLettered++;
+          metrics.add("PurgesDeadLettered", 1);
+        }
+        messageLog(record, receiveCount).error("poison retry message", {
+          problem: decoded.poison,
+          bodyBytes: Buffer.byteLength(record.body),
+          lastReceive: last,
+          ...(await backOff(record, receiveCount)),
+        });
         failures.push({ itemIdentifier: record.messageId });
         continue;
       }
@@ -205,9 +268,12 @@ export function createRetryHandler(options: RetryHandlerOptions): RetryHandler {
       // All or nothing: a partly sent invalidation is replayed whole, which is idempotent.
       const failed = await replay(purgers, merged);
       if (group.length > 1)
-        logger.info(
-          `[purge-retry] ${group.length} CloudFront messages for ${distributionId} as one invalidation`,
-        );
+        logger.info("CloudFront retry messages replayed as one invalidation", {
+          provider: "cloudfront",
+          distributionId,
+          messages: group.length,
+          messageIds: loggedIds(group.map(({ record }) => record.messageId)),
+        });
       for (const { record, message, receiveCount } of group)
         await settle(record, message, receiveCount, failed);
     }
@@ -217,7 +283,11 @@ export function createRetryHandler(options: RetryHandlerOptions): RetryHandler {
       const { failed, owed } = await replayOutcome(purgers, merged);
       const stillOwed = owed?.provider === "workers-cache" ? owed : undefined;
       if (workersCache.length > 1)
-        logger.info(`[purge-retry] ${workersCache.length} Workers Cache messages planned together`);
+        logger.info("Workers Cache retry messages planned together", {
+          provider: "workers-cache",
+          messages: workersCache.length,
+          messageIds: loggedIds(workersCache.map(({ record }) => record.messageId)),
+        });
       // A message none of whose items is still owed is done, even when others of the batch are not.
       for (const { record, message, retry, receiveCount } of workersCache)
         await settle(
@@ -229,9 +299,14 @@ export function createRetryHandler(options: RetryHandlerOptions): RetryHandler {
     }
 
     await Promise.all([purgers.cloudflare.flush(), purgers.cloudfront.flush(), purgers.workersCache.flush()]);
-    logger.info(
-      `[purge-retry] ${event.Records.length} messages: ${done} done, ${failures.length - poison} failed again, ${poison} poison`,
-    );
+    logger.info("purge retry batch", {
+      messages: event.Records.length,
+      done,
+      failedAgain: failures.length - poison,
+      poison,
+      deadLettered,
+      latencyMs: clock.now() - started,
+    });
     return { batchItemFailures: failures };
   };
 }
@@ -249,27 +324,52 @@ export function retryPurgers(
 }
 
 /** Builds the handler from the environment (once per cold start in Lambda). */
-export function retryHandlerFromEnv(env: Readonly<Record<string, string | undefined>>): RetryHandler {
+export function retryHandlerFromEnv(
+  env: Readonly<Record<string, string | undefined>>,
+  dependencies: { readonly logger?: Logger; readonly metrics?: Metrics } = {},
+): RetryHandler {
   // Every setting is read before anything is built: one PurgeConfigError names all the bad ones.
   const config = parseRetryLambdaConfig(env);
   return createRetryHandler({
-    purgers: retryPurgers(config),
+    purgers: retryPurgers(config, dependencies),
     sqs: createSqsClient(config.retryQueue),
     queueUrl: config.retryQueue.queueUrl,
+    ...dependencies,
+    ...(config.maxReceiveCount !== undefined ? { maxReceiveCount: config.maxReceiveCount } : {}),
   });
 }
+
+/** The Lambda context fields the logger takes (the shape of @types/aws-lambda's Context). */
+export interface RetryLambdaContext {
+  readonly awsRequestId: string;
+  readonly functionName: string;
+  readonly functionVersion: string;
+  readonly invokedFunctionArn: string;
+  readonly memoryLimitInMB: string;
+}
+
+// Built once per cold start (module scope), like the handler below (lambdas/shared/powertools.ts).
+const lambdaLogger = createLambdaLogger("gpu-edge-cache-retry");
+const lambdaMetrics = createEmfMetrics({
+  onError: (error) => lambdaLogger.warn("metrics not written", { error: String(error) }),
+});
 
 let built: Promise<RetryHandler> | undefined;
 
 /** The Lambda entry (SQS event source with ReportBatchItemFailures). */
-export const handler = async (event: SqsEvent): Promise<SqsBatchResponse> => {
+export const handler = async (event: SqsEvent, context: RetryLambdaContext): Promise<SqsBatchResponse> => {
+  lambdaLogger.addContext(context);
   // A bad setting fails the invocation (the whole batch comes back and is retried), and
   // the next invocation tries the cold start again instead of caching the failure.
   built ??= resolveSecretEnv(process.env)
-    .then(retryHandlerFromEnv)
+    .then((env) => retryHandlerFromEnv(env, { logger: lambdaLogger, metrics: lambdaMetrics }))
     .catch((error: unknown) => {
       built = undefined;
       throw error;
     });
-  return (await built)(event);
+  try {
+    return await (await built)(event);
+  } finally {
+    lambdaMetrics.flush();
+  }
 };

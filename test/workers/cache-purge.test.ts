@@ -20,6 +20,7 @@ import {
 } from "../../workers/cache-purge";
 import { parseWorkerConfig, WorkerConfigError } from "../../workers/config";
 import { buildServices } from "../../workers/index";
+import { type LogRecord, recordingLog } from "../../workers/telemetry";
 import { bindings, edgeGet, ManualClock, uniquePrefix } from "./support";
 
 // workers-types' CacheContext (what the platform passes as ctx.cache) fits the structural
@@ -64,7 +65,8 @@ interface Delivery {
 
 interface PurgeApp {
   readonly clock: ManualClock;
-  readonly warnings: string[];
+  /** The audit line of each call, in order. */
+  readonly audits: () => LogRecord[];
   /** POSTs to /_cache/purge; `cache` becomes ctx.cache (absent when not given, as in workerd). */
   post(delivery: Delivery, cache?: WorkersCacheContext): Promise<Response>;
   /** Signs `body` with `secret` at the app's clock (shifted by `skewSeconds`) and POSTs it. */
@@ -79,11 +81,8 @@ interface SignOptions {
 
 function purgeApp(overrides: Record<string, string> = { PURGE_WEBHOOK_SECRETS: SECRET }): PurgeApp {
   const clock = new ManualClock(1_900_000_000_000);
-  const warnings: string[] = [];
-  const services = buildServices(
-    { ...bindings, KEY_PREFIX: uniquePrefix(), ...overrides },
-    { clock, logger: { warn: (message: string) => warnings.push(message), error: () => {} } },
-  );
+  const log = recordingLog();
+  const services = buildServices({ ...bindings, KEY_PREFIX: uniquePrefix(), ...overrides }, { clock, log });
   const app = createEdgeApp(() => services);
   const post: PurgeApp["post"] = async (delivery, cache) => {
     const ctx = createExecutionContext();
@@ -106,7 +105,7 @@ function purgeApp(overrides: Record<string, string> = { PURGE_WEBHOOK_SECRETS: S
   };
   return {
     clock,
-    warnings,
+    audits: () => log.records.filter(({ record }) => record.event === "audit").map(({ record }) => record),
     post,
     async signedPost(body, cache, options = {}) {
       const text = options.raw ? (body as string) : JSON.stringify(body);
@@ -209,6 +208,11 @@ describe("without PURGE_WEBHOOK_SECRETS", () => {
     expect(await answerOfNotFound(signed)).toEqual({ error: "Not found" });
     expect(await answerOfNotFound(await app.post({ body: "{}" }, cache))).toEqual({ error: "Not found" });
     expect(cache.calls).toEqual([]);
+    // Still a call of the endpoint: each has its audit line.
+    expect(app.audits()).toEqual([
+      expect.objectContaining({ result: "not-configured", status: 404, signingKeys: 0 }),
+      expect.objectContaining({ result: "not-configured", status: 404, signingKeys: 0 }),
+    ]);
   });
 
   it("the real Worker (no secret bound in the harness) answers 404, not stored", async () => {
@@ -237,7 +241,16 @@ describe("signature", () => {
     }
     expect(await answerOf(await app.post({ body }, cache), 401)).toEqual(UNAUTHORIZED);
     expect(cache.calls).toEqual([]);
-    expect(app.warnings).toEqual(Array(4).fill("cache purge refused: missing signature headers"));
+    expect(app.audits()).toEqual(
+      Array(4).fill(
+        expect.objectContaining({
+          action: "cache-purge",
+          result: "unsigned",
+          status: 401,
+          refusal: "missing signature headers",
+        }),
+      ),
+    );
   });
 
   it("401 for a bad signature, another secret, or a timestamp more than 5 minutes off", async () => {
@@ -263,13 +276,17 @@ describe("signature", () => {
     expect(await answerOf(await app.post({ body: tampered, headers }, cache), 401)).toEqual(UNAUTHORIZED);
 
     expect(cache.calls).toEqual([]);
-    expect(app.warnings).toEqual([
-      "cache purge refused: no matching signature",
-      "cache purge refused: timestamp too old",
-      "cache purge refused: timestamp too new",
-      "cache purge refused: no matching signature",
-      "cache purge refused: no matching signature",
-    ]);
+    expect(app.audits().map(({ result, status, refusal }) => ({ result, status, refusal }))).toEqual(
+      [
+        "no matching signature",
+        "timestamp too old",
+        "timestamp too new",
+        "no matching signature",
+        "no matching signature",
+      ].map((refusal) => ({ result: "refused", status: 401, refusal })),
+    );
+    // A refused call names no signing key: none verified it.
+    for (const audit of app.audits()) expect(audit.signingKey).toBeUndefined();
   });
 
   it("takes either secret of a rotation, and timestamps up to 5 minutes off", async () => {
@@ -287,6 +304,14 @@ describe("signature", () => {
       });
     }
     expect(cache.calls).toHaveLength(3);
+    // The audit line says which key of the rotation signed: 1 is the first of PURGE_WEBHOOK_SECRETS.
+    expect(
+      app.audits().map(({ result, signingKey, signingKeys }) => ({ result, signingKey, signingKeys })),
+    ).toEqual([
+      { result: "purged", signingKey: 2, signingKeys: 2 },
+      { result: "purged", signingKey: 1, signingKeys: 2 },
+      { result: "purged", signingKey: 2, signingKeys: 2 },
+    ]);
   });
 });
 
@@ -399,6 +424,24 @@ describe("body", () => {
     expect(cache.calls).toEqual([]);
   });
 
+  it("a body stream that breaks is the error handler's 500, and still an audit line", async () => {
+    const app = purgeApp();
+    const cache = new RecordingCache();
+    const headers = await signWebhook(SECRET, "msg_broken", Math.floor(app.clock.now() / 1000), "{}");
+    const broken = new ReadableStream<Uint8Array>({
+      pull(controller) {
+        controller.error(new TypeError("stream broke"));
+      },
+    });
+    const response = await app.post({ body: broken, headers }, cache);
+    expect(response.status).toBe(500);
+    expect(response.headers.get("Cache-Control")).toBe("no-store");
+    expect(cache.calls).toEqual([]);
+    expect(app.audits()).toEqual([
+      expect.objectContaining({ result: "error", status: 500, error: "TypeError", webhookId: "msg_broken" }),
+    ]);
+  });
+
   it("takes a body of exactly 128 KiB", async () => {
     const app = purgeApp();
     const cache = new RecordingCache();
@@ -432,6 +475,55 @@ describe("through Workers Cache (ctx.cache)", () => {
       { method: "purge", options: { purgeEverything: true } },
       { method: "invalidate", options: { tags: ["gpu:gpu-00001"] } },
     ]);
+    // One audit line per call: what was asked (kind, entry count, mode), by which key, how it ended.
+    expect(
+      app.audits().map(({ target, targetCount, mode, cache: purged, result, status, signingKey }) => ({
+        target,
+        targetCount,
+        mode,
+        purged,
+        result,
+        status,
+        signingKey,
+      })),
+    ).toEqual([
+      {
+        target: "tags",
+        targetCount: 2,
+        mode: "purge",
+        purged: "workers-cache",
+        result: "purged",
+        status: 200,
+        signingKey: 1,
+      },
+      {
+        target: "pathPrefixes",
+        targetCount: 1,
+        mode: "invalidate",
+        purged: "workers-cache",
+        result: "purged",
+        status: 200,
+        signingKey: 1,
+      },
+      {
+        target: "purgeEverything",
+        targetCount: 1,
+        mode: "purge",
+        purged: "workers-cache",
+        result: "purged",
+        status: 200,
+        signingKey: 1,
+      },
+      {
+        target: "tags",
+        targetCount: 1,
+        mode: "invalidate",
+        purged: "workers-cache",
+        result: "purged",
+        status: 200,
+        signingKey: 1,
+      },
+    ]);
   });
 
   it("503 with Retry-After and the cache's errors when it resolves success: false", async () => {
@@ -442,8 +534,14 @@ describe("through Workers Cache (ctx.cache)", () => {
     expect(response.headers.get("Retry-After")).toBe("12");
     expect(await answerOf(response, 503)).toEqual({ success: false, errors: ["rate limited (code 429)"] });
     expect(cache.calls).toHaveLength(1);
-    expect(app.warnings).toEqual([
-      expect.stringMatching(/^cache purge msg_\S+ failed at Workers Cache: rate limited/),
+    expect(app.audits()).toEqual([
+      expect.objectContaining({
+        result: "failed",
+        status: 503,
+        cache: "workers-cache",
+        errors: "rate limited (code 429)",
+        webhookId: expect.stringMatching(/^msg_/),
+      }),
     ]);
   });
 

@@ -13,9 +13,30 @@ import { encodeL2Record, type L2Record } from "../../core/read-model";
 import type { Clock } from "../../core/time/clock";
 import { createEdgeApp, type EdgeServices } from "../../workers/app";
 import { buildServices } from "../../workers/index";
+import {
+  ANALYTICS_BINDING,
+  type DataPoint,
+  type DataPointWriter,
+  recordingLog,
+} from "../../workers/telemetry";
 
 export const bindings = env as unknown as Record<string, string>;
 export const ORIGIN_URL = bindings.ORIGIN_URL as string;
+
+/** The Analytics Engine binding wrangler.toml declares, as workerd (Miniflare's simulator) gives it. */
+export const analyticsDataset = (env as unknown as Record<string, AnalyticsEngineDataset>)[
+  ANALYTICS_BINDING
+] as AnalyticsEngineDataset;
+
+/** Hands every point to the real binding and keeps a copy, so a test sees what the Worker wrote. */
+export class RecordingDataset implements DataPointWriter {
+  readonly points: DataPoint[] = [];
+  constructor(private readonly dataset: AnalyticsEngineDataset = analyticsDataset) {}
+  writeDataPoint(point: DataPoint): void {
+    this.points.push(point);
+    this.dataset.writeDataPoint(point);
+  }
+}
 
 /** Raw access to the harness's Redis, as the event Lambda and operators have it. */
 export const redis = new Redis({
@@ -96,6 +117,12 @@ export class ManualClock implements Clock {
 
 export type OriginHandler = (path: string, init: RequestInit | undefined) => Promise<Response> | Response;
 
+/**
+ * What the Worker reads (through its cache) to check `region` and GPU type parameters
+ * (workers/reference-catalog.ts): on a cold isolate, the first request naming one asks the origin for these too.
+ */
+export const REFERENCE_PATHS: readonly string[] = ["/v1/regions", "/v1/gpu-types"];
+
 /** An origin the test controls: by default the shared sample origin; every call is recorded. */
 export class TestOrigin {
   readonly calls: Array<{ path: string; headers: Headers }> = [];
@@ -111,6 +138,11 @@ export class TestOrigin {
     return path === undefined ? this.calls.length : this.calls.filter((call) => call.path === path).length;
   }
 
+  /** The calls other than reads of the reference lists. */
+  dataCalls(): Array<{ path: string; headers: Headers }> {
+    return this.calls.filter((call) => !REFERENCE_PATHS.includes(call.path));
+  }
+
   /** The origin answers 503 to everything. */
   failWith503(): void {
     this.handler = () => new Response('{"error":"down"}', { status: 503 });
@@ -124,12 +156,18 @@ export class TestOrigin {
 
 export interface TestApp {
   readonly services: EdgeServices;
+  /** Every log record the app wrote. */
+  readonly log: ReturnType<typeof recordingLog>;
+  /** Every data point the app wrote, through the real binding. */
+  readonly dataset: RecordingDataset;
   readonly cache: TieredCache;
   readonly keys: Keyspace;
   readonly clock: ManualClock;
   readonly origin: TestOrigin;
   /** One GET; waits for the request's background work (L2 fills, refreshes) unless `settle` is false. */
   get(path: string, headers?: Record<string, string>, settle?: boolean): Promise<Response>;
+  /** Any method and body; waits for the request's background work. */
+  request(path: string, init?: RequestInit): Promise<Response>;
 }
 
 /**
@@ -147,14 +185,23 @@ export function makeTestApp(
 ): TestApp {
   const clock = options.clock ?? new ManualClock();
   const origin = options.origin ?? new TestOrigin();
+  const log = recordingLog();
+  const dataset = new RecordingDataset();
   const services = buildServices(
-    { ...bindings, KEY_PREFIX: options.keyPrefix ?? uniquePrefix(), ...options.bindingOverrides },
-    { clock, fetchOrigin: origin.fetch, logger: { warn: () => {}, error: () => {} } },
+    {
+      ...bindings,
+      [ANALYTICS_BINDING]: dataset,
+      KEY_PREFIX: options.keyPrefix ?? uniquePrefix(),
+      ...options.bindingOverrides,
+    },
+    { clock, fetchOrigin: origin.fetch, log },
   );
   const { cache, keys } = services;
   const app = createEdgeApp(() => services);
   return {
     services,
+    log,
+    dataset,
     cache,
     keys,
     clock,
@@ -165,6 +212,12 @@ export function makeTestApp(
       if (settle) await waitOnExecutionContext(ctx);
       return response;
     },
+    async request(path, init = {}) {
+      const ctx = createExecutionContext();
+      const response = await app.request(`http://edge.test${path}`, init, bindings, ctx);
+      await waitOnExecutionContext(ctx);
+      return response;
+    },
   };
 }
 
@@ -172,7 +225,10 @@ export function uniquePrefix(): string {
   return `wt-${crypto.randomUUID().slice(0, 12)}`;
 }
 
-/** Every key under a prefix (SCAN, so the shared Redis is never blocked). */
+/**
+ * Every key under a prefix (SCAN, so the shared Redis is never blocked), but the log's epoch
+ * (core/keys.ts `logEpoch`): the Worker's first log read sets it, bookkeeping rather than a value kept.
+ */
 export async function keysUnder(keys: Keyspace): Promise<string[]> {
   const found: string[] = [];
   let cursor = "0";
@@ -184,5 +240,5 @@ export async function keysUnder(keys: Keyspace): Promise<string[]> {
     found.push(...batch);
     cursor = String(next);
   } while (cursor !== "0");
-  return found;
+  return found.filter((key) => key !== keys.logEpoch);
 }

@@ -15,8 +15,8 @@ export type PurgeOutcome =
     };
 
 export interface EdgeCachePurger {
-  /** For logs: which cache was asked. */
-  readonly name: string;
+  /** For the audit line: which kind of cache was asked (never its URL, which may hold credentials). */
+  readonly kind: "workers-cache" | "http-front";
   /** Never rejects: a failure is an outcome, so every answer stays the endpoint's own. */
   purge(request: PurgeRequest): Promise<PurgeOutcome>;
 }

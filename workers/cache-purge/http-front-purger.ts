@@ -4,7 +4,7 @@
  * `X-Purge-Prefixes: </prefix> …` or `X-Purge-Everything: 1`, and `X-Purge-Mode: invalidate`
  * to invalidate; it answers 200 `{"purged": n}`.
  */
-import { readBoundedBody } from "./bounded-body";
+import { readBoundedBody } from "../../core/bounded-body";
 import { describeError, type EdgeCachePurger, PURGE_RETRY_AFTER_SECONDS } from "./edge-purger";
 import type { PurgeRequest } from "./purge-request";
 
@@ -57,7 +57,7 @@ function chunk(values: readonly string[]): string[][] {
 export function httpFrontPurger(options: HttpFrontPurgerOptions): EdgeCachePurger {
   const send = options.fetch ?? ((input: string, init: RequestInit) => fetch(input, init));
   return {
-    name: `front cache at ${options.url}`,
+    kind: "http-front",
     async purge(request) {
       for (const headers of purgeHeaderSets(request)) {
         let response: Response;

@@ -7,7 +7,13 @@ export {
   MAX_PURGE_TAGS,
   type PurgeRequest,
 } from "./purge-request";
-export { CACHE_PURGE_PATH, type CachePurgeSettings, cachePurgeHandler } from "./route";
+export {
+  CACHE_PURGE_PATH,
+  type CachePurgeSettings,
+  cachePurgeHandler,
+  PURGE_ACTION,
+  type PurgeResult,
+} from "./route";
 export type {
   WorkersCacheContext,
   WorkersCachePurgeOptions,

@@ -33,7 +33,7 @@ export function workersCacheOptions(request: PurgeRequest): WorkersCachePurgeOpt
 
 export function workersCachePurger(cache: WorkersCacheContext): EdgeCachePurger {
   return {
-    name: "Workers Cache",
+    kind: "workers-cache",
     async purge(request) {
       const options = workersCacheOptions(request);
       let result: WorkersCachePurgeResult;

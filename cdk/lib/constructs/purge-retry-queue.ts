@@ -16,9 +16,12 @@ export interface PurgeRetryQueueProps {
 export class PurgeRetryQueue extends Construct {
   readonly queue: Queue;
   readonly deadLetterQueue: Queue;
+  /** The redrive policy's: the consumer is told it too (a message does not say it is on its last receive). */
+  readonly maxReceiveCount: number;
 
   constructor(scope: Construct, id: string, props: PurgeRetryQueueProps) {
     super(scope, id);
+    this.maxReceiveCount = props.maxReceiveCount;
 
     this.deadLetterQueue = new Queue(this, "DeadLetterQueue", {
       encryption: QueueEncryption.SQS_MANAGED,

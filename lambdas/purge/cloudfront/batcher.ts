@@ -19,7 +19,14 @@ import { type CloudFrontClient, CreateInvalidationCommand } from "@aws-sdk/clien
 import { coversPath, normaliseInvalidationPaths } from "../../../core/purge-paths";
 import { backoffDelay } from "../../../core/time/backoff";
 import { type Clock, systemClock, systemTimers, type Timers } from "../../../core/time/clock";
-import { chunk, errorMessage, type PurgeChunkResult, type PurgeOutcome } from "../purger";
+import type { Logger } from "../../shared/logger";
+import {
+  chunk,
+  errorMessage,
+  type PurgeCallObserver,
+  type PurgeChunkResult,
+  type PurgeOutcome,
+} from "../purger";
 import { callerReferenceFor, combinedBatchKey } from "./caller-reference";
 import { InFlightBudget, type InFlightInvalidation } from "./in-flight-budget";
 import { CLOUDFRONT_LIMITS } from "./limits";
@@ -67,7 +74,9 @@ export interface CloudFrontBatcherOptions {
   readonly sleep?: (ms: number) => Promise<void>;
   /** [0, 1), for the jitter. */
   readonly random?: () => number;
-  readonly logger?: Pick<Console, "warn">;
+  readonly logger?: Pick<Logger, "warn">;
+  /** Told of every CreateInvalidation (lambdas/purge/purge-audit.ts). */
+  readonly onCall?: PurgeCallObserver;
 }
 
 interface Contributor {
@@ -87,7 +96,9 @@ export class CloudFrontInvalidationBatcher {
   readonly #timers: Timers;
   readonly #sleep: (ms: number) => Promise<void>;
   readonly #random: () => number;
-  readonly #logger: Pick<Console, "warn">;
+  readonly #logger: Pick<Logger, "warn">;
+  readonly #clock: Clock;
+  readonly #onCall: PurgeCallObserver | undefined;
 
   #pending: Contributor[] = [];
   #timer: unknown;
@@ -110,6 +121,8 @@ export class CloudFrontInvalidationBatcher {
       maxPollsPerCheck: options.maxPollsPerCheck ?? 10,
       clock: options.clock ?? systemClock,
     });
+    this.#clock = options.clock ?? systemClock;
+    this.#onCall = options.onCall;
     this.#maxAttempts = Math.max(1, options.maxAttempts ?? 5);
     this.#backoff = options.backoff ?? {};
     const timers = options.timers ?? systemTimers;
@@ -207,10 +220,22 @@ export class CloudFrontInvalidationBatcher {
           }
           const callerReference = callerReferenceFor(batchKey, items);
           calls++;
+          const started = this.#clock.now();
+          const observe = (ok: boolean, detail: { id: string } | { error: string }) =>
+            this.#onCall?.({
+              provider: "cloudfront",
+              batchKey,
+              targets: items.length,
+              ok,
+              latencyMs: this.#clock.now() - started,
+              ...detail,
+            });
           try {
             const id = await this.#create(items, callerReference);
+            observe(true, { id });
             chunks.push({ ok: true, items, id, callerReference, attempts: attempt });
           } catch (error) {
+            observe(false, { error: errorMessage(error) });
             if (isRetryableCloudFrontError(error)) {
               waitReason = errorMessage(error);
               leftover.push(...items);
@@ -238,9 +263,15 @@ export class CloudFrontInvalidationBatcher {
         break;
       }
       const delay = backoffDelayMs(attempt, this.#backoff, this.#random);
-      this.#logger.warn(
-        `[purge:cloudfront] ${remaining.length} paths delayed ${delay} ms (attempt ${attempt}/${this.#maxAttempts}): ${waitReason}`,
-      );
+      this.#logger.warn("CloudFront invalidation delayed", {
+        provider: "cloudfront",
+        batchKey,
+        paths: remaining.length,
+        delayMs: delay,
+        attempt,
+        maxAttempts: this.#maxAttempts,
+        reason: waitReason,
+      });
       await this.#sleep(delay);
     }
     const failed = chunks.filter((result) => !result.ok);

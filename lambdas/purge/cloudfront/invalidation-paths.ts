@@ -4,6 +4,7 @@
  * (./retries.ts) both derive them here, so both invalidate exactly the same paths.
  */
 import { cloudFrontPathsForTags, normaliseInvalidationPaths } from "../../../core/purge-paths";
+import type { Logger } from "../../shared/logger";
 import type { PurgeOptions } from "../purger";
 
 /** What CloudFront accepts as an invalidation path: starts with `/`, no whitespace or control characters. */
@@ -14,12 +15,18 @@ export function cloudFrontInvalidationPaths(
   tags: readonly string[],
   batchKey: string,
   options: PurgeOptions = {},
-  logger: Pick<Console, "warn"> = console,
+  logger: Pick<Logger, "warn"> = console,
 ): string[] {
   // One bad operator path would fail the whole coalesced invalidation (InvalidArgument) for everyone in it.
   const extra = (options.paths ?? []).filter((path) => {
     const valid = VALID_PATH.test(path);
-    if (!valid) logger.warn(`[purge:cloudfront] ignoring invalid path ${JSON.stringify(path)} (${batchKey})`);
+    if (!valid)
+      logger.warn("invalid CloudFront path ignored", {
+        provider: "cloudfront",
+        batchKey,
+        // An operator's text: enough to recognise it, not a page of it.
+        path: path.slice(0, 200),
+      });
     return valid;
   });
   return normaliseInvalidationPaths([...cloudFrontPathsForTags(tags), ...extra]);

@@ -1,4 +1,5 @@
 /** The `Purger` for CloudFront: tags → paths (./invalidation-paths.ts) → the coalescing batcher (./batcher.ts). */
+import type { Logger } from "../../shared/logger";
 import type { PurgeOptions, PurgeOutcome, PurgeRetry, Purger } from "../purger";
 import { type CloudFrontBatcherOptions, CloudFrontInvalidationBatcher } from "./batcher";
 import { cloudFrontInvalidationPaths } from "./invalidation-paths";
@@ -8,7 +9,7 @@ export interface CloudFrontPurgerOptions extends CloudFrontBatcherOptions {}
 export class CloudFrontPurger implements Purger {
   readonly name = "cloudfront";
   readonly batcher: CloudFrontInvalidationBatcher;
-  readonly #logger: Pick<Console, "warn">;
+  readonly #logger: Pick<Logger, "warn">;
 
   constructor(options: CloudFrontPurgerOptions) {
     this.batcher = new CloudFrontInvalidationBatcher(options);

@@ -7,6 +7,7 @@
  * yields the same CallerReference (./caller-reference.ts): one invalidation, not two.
  */
 import { normaliseInvalidationPaths } from "../../../core/purge-paths";
+import type { Logger } from "../../shared/logger";
 import type { PurgeOptions, PurgeRetry } from "../purger";
 import { combinedBatchKey } from "./caller-reference";
 import { cloudFrontInvalidationPaths } from "./invalidation-paths";
@@ -50,7 +51,7 @@ export interface DeferredCloudFrontRetry {
 export function deferredCloudFrontRetry(
   requests: readonly CloudFrontPurgeRequest[],
   distributionId: string,
-  logger: Pick<Console, "warn"> = console,
+  logger: Pick<Logger, "warn"> = console,
 ): DeferredCloudFrontRetry | undefined {
   const owed: CloudFrontRetry[] = [];
   for (const request of requests) {

@@ -16,6 +16,7 @@ import { type Clock, systemClock } from "../../../core/time/clock";
 import { signWebhook } from "../../../core/webhook-signature";
 import {
   errorMessage,
+  type PurgeCallObserver,
   type PurgeChunkResult,
   type PurgeLogger,
   type PurgeOptions,
@@ -44,6 +45,8 @@ export interface WorkersCachePurgerOptions {
   /** Per call (default 10 s). */
   readonly timeoutMs?: number;
   readonly logger?: PurgeLogger;
+  /** Told of every call to the Worker's endpoint (lambdas/purge/purge-audit.ts). */
+  readonly onCall?: PurgeCallObserver;
 }
 
 /** The answer to one call. */
@@ -117,9 +120,14 @@ export class WorkersCachePurger implements Purger {
     const plan = planPurgeCalls(targets, granted, this.#limits);
     await this.#refund(granted - plan.calls.length);
     if (plan.fallback !== "none")
-      this.#options.logger?.info(
-        `[purge:workers-cache] ${wanted} calls wanted, ${granted} tokens: ${plan.calls.length} calls, by ${plan.fallback} (${batchKey})`,
-      );
+      this.#options.logger?.info("Workers Cache purge planned within its tokens", {
+        provider: "workers-cache",
+        batchKey,
+        callsWanted: wanted,
+        tokens: granted,
+        calls: plan.calls.length,
+        by: plan.fallback,
+      });
 
     const chunks: PurgeChunkResult[] = [];
     const owed: PurgeTargets[] = [];
@@ -132,7 +140,16 @@ export class WorkersCachePurger implements Purger {
         continue;
       }
       calls++;
+      const started = this.#clock.now();
       const result = await this.#send(call);
+      this.#options.onCall?.({
+        provider: "workers-cache",
+        batchKey,
+        targets: itemsOf(call).length,
+        ok: result.ok,
+        latencyMs: this.#clock.now() - started,
+        ...(result.ok ? {} : { error: result.error }),
+      });
       if (result.ok) {
         chunks.push({ ok: true, items: itemsOf(call), attempts: 1 });
         continue;
@@ -179,9 +196,11 @@ export class WorkersCachePurger implements Purger {
       await this.#options.bucket.refund(count);
     } catch (error) {
       // Lost tokens only slow later purges down; they come back with the refill.
-      this.#options.logger?.info(
-        `[purge:workers-cache] could not give back ${count} tokens: ${errorMessage(error)}`,
-      );
+      this.#options.logger?.info("Workers Cache purge tokens not given back", {
+        provider: "workers-cache",
+        tokens: count,
+        error: errorMessage(error),
+      });
     }
   }
 

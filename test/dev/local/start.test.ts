@@ -2,10 +2,15 @@
  * `npm start` end to end: the real CLI brings up redis-server, the bridge, the
  * origin, the CDN and SQS fakes, the Worker in workerd and, with varnishd, the two HTTP
  * caches around it; the Worker serves data read through the bridge, the front cache
- * answers MISS then HIT; a signal stops every process it started.
+ * answers MISS then HIT; the state file names what it printed, so the commands it suggests
+ * (`npm run event`, then the cancel command that prints) work as shown on any port; a signal,
+ * to start.ts or to npm, stops every process it started and closes every port.
  */
-import { type ChildProcessWithoutNullStreams, spawn, spawnSync } from "node:child_process";
-import { readdirSync, readFileSync } from "node:fs";
+import { type ChildProcessWithoutNullStreams, spawn } from "node:child_process";
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
+import { connect } from "node:net";
+import { tmpdir } from "node:os";
+import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { Redis } from "@upstash/redis";
 import { Redis as IORedis } from "ioredis";
@@ -13,6 +18,7 @@ import { describe, expect, it } from "vitest";
 import { createRedisL2Store } from "../../../core/cache/l2-store";
 import { createKeyspace } from "../../../core/keys";
 import { DEFAULT_LOCAL_TOKEN } from "../../../dev/local/stack";
+import { readStackState, STACK_STATE_ENV } from "../../../dev/local/stack-state";
 import { findVarnishd } from "../../../dev/varnish/varnishd";
 import { parseWorkerConfig } from "../../../workers/config";
 
@@ -54,6 +60,46 @@ function isAlive(pid: number): boolean {
   } catch {
     return false;
   }
+}
+
+/** Whether something accepts connections on the host and port of `url` (http:// or redis://). */
+function listening(url: string): Promise<boolean> {
+  const { hostname, port } = new URL(url);
+  return new Promise((resolve) => {
+    const socket = connect({ host: hostname, port: Number(port) });
+    socket.once("connect", () => {
+      socket.destroy();
+      resolve(true);
+    });
+    socket.once("error", () => resolve(false));
+  });
+}
+
+/** This environment without the variables that would point `npm run event` somewhere by themselves. */
+function envWithoutStackSettings(): NodeJS.ProcessEnv {
+  const env = { ...process.env };
+  for (const name of [STACK_STATE_ENV, "EVENTS_URL", "ORIGIN_URL", "EDGE_URL", "WEBHOOK_SECRET"])
+    delete env[name];
+  return env;
+}
+
+/**
+ * Runs a command line exactly as printed, through the shell a user would paste it into. Not
+ * spawnSync: the stack's output must keep draining meanwhile, or its writes would block it.
+ */
+function runAsPrinted(
+  commandLine: string,
+): Promise<{ status: number | null; stdout: string; stderr: string }> {
+  const run = spawn("sh", ["-c", commandLine], { cwd: projectRoot, env: envWithoutStackSettings() });
+  let stdout = "";
+  let stderr = "";
+  run.stdout.on("data", (chunk: Buffer) => {
+    stdout += chunk.toString();
+  });
+  run.stderr.on("data", (chunk: Buffer) => {
+    stderr += chunk.toString();
+  });
+  return new Promise((resolve) => run.once("close", (status) => resolve({ status, stdout, stderr })));
 }
 
 interface OutputLine {
@@ -164,32 +210,40 @@ describe("npm start (local stack)", () => {
     gpuId: string;
     /** LOCAL_HTTP_CACHES: `auto` runs Varnish where it is installed. */
     httpCaches: "auto" | "none";
+    /** Sends a booking and its cancellation with the commands the stack prints. */
+    events: boolean;
   }> = [
-    { launcher: "node", signal: "SIGINT", gpuId: "gpu-00011", httpCaches: "auto" },
-    { launcher: "node", signal: "SIGTERM", gpuId: "gpu-00012", httpCaches: "none" },
-    // A process manager stopping `npm start`: npm's `sh -c` does not pass the signal on.
-    { launcher: "npm", signal: "SIGTERM", gpuId: "gpu-00013", httpCaches: "auto" },
+    { launcher: "node", signal: "SIGINT", gpuId: "gpu-00011", httpCaches: "auto", events: true },
+    { launcher: "node", signal: "SIGTERM", gpuId: "gpu-00012", httpCaches: "none", events: false },
+    // A process manager stopping `npm start`, and `kill -INT` to npm's pid: npm passes both to its
+    // child, which must be start.ts itself (a `sh -c` in between kept SIGINT to itself).
+    { launcher: "npm", signal: "SIGTERM", gpuId: "gpu-00013", httpCaches: "auto", events: false },
+    { launcher: "npm", signal: "SIGINT", gpuId: "gpu-00014", httpCaches: "none", events: false },
   ];
 
   it.for(cases)(
     "serves the edge API through the bridge and leaves no process behind ($launcher, $signal, http caches $httpCaches)",
     { timeout: 120_000 },
-    async ({ launcher, signal, gpuId, httpCaches }) => {
+    async ({ launcher, signal, gpuId, httpCaches, events }) => {
       const withCaches = httpCaches === "auto" && varnishInstalled;
       const [command, args] =
         launcher === "npm"
           ? ["npm", ["start", "--silent"]]
           : [process.execPath, ["--import", "tsx", "dev/local/start.ts"]];
+      // Its own state file, so a stack the user is running keeps theirs.
+      const statePath = join(mkdtempSync(join(tmpdir(), "npm-start-")), "local-stack.json");
       const child = spawn(command, args, {
         cwd: projectRoot,
         env: {
-          ...process.env,
+          ...envWithoutStackSettings(),
+          [STACK_STATE_ENV]: statePath,
           EDGE_PORT: "0",
           ORIGIN_PORT: "0",
           BRIDGE_PORT: "0",
           EVENTS_PORT: "0",
           WORKER_PORT: "0",
           ORIGIN_CACHE_PORT: "0",
+          DASHBOARD_PORT: "0",
           // So the stack says when the deferred CloudFront purge is done (below).
           LOCAL_VERBOSE: "1",
           LOCAL_HTTP_CACHES: httpCaches,
@@ -199,6 +253,7 @@ describe("npm start (local stack)", () => {
       // Every holder of the stack's stdout has exited: start.ts itself, after stopping its children.
       const closed = new Promise<number | null>((resolve) => child.once("close", (code) => resolve(code)));
       let fill: Awaited<ReturnType<typeof nextWriteTo>> | undefined;
+      let spawned: number[] = [];
       try {
         const services = await waitForServices(output, 90_000);
         expect([...services.keys()]).toEqual([
@@ -211,9 +266,31 @@ describe("npm start (local stack)", () => {
           "sqs-fake",
           "events",
           ...(withCaches ? ["worker"] : []),
+          "dashboard",
           "edge",
         ]);
         expect(services.get("redis")).toMatch(/^redis:\/\/127\.0\.0\.1:\d+$/);
+        // The state file names what was printed, and the process that printed it: start.ts, npm's
+        // own child when npm runs it.
+        const state = readStackState(statePath);
+        expect(state?.services.map(({ name, url }) => [name, url])).toEqual([...services]);
+        expect(state?.urls).toMatchObject({
+          edge: services.get("edge"),
+          events: services.get("events"),
+          origin: services.get("origin"),
+        });
+        if (launcher === "node") expect(state?.pid).toBe(child.pid);
+        else {
+          const stat = readFileSync(`/proc/${state?.pid}/stat`, "utf8");
+          expect(Number(stat.slice(stat.lastIndexOf(")") + 2).split(" ")[1])).toBe(child.pid);
+          expect(readFileSync(`/proc/${state?.pid}/cmdline`, "utf8").split("\0")).toContain(
+            "dev/local/start.ts",
+          );
+        }
+        // The hint names the real edge URL, and an event command that finds this stack by itself.
+        const hint = await output.line("stderr", /^# try: /, 5_000, "the hint");
+        const tryEvent = `${STACK_STATE_ENV}=${statePath} npm run event -- booking.created --gpu gpu-00001`;
+        expect(hint).toBe(`# try: curl ${services.get("edge")}/v1/gpus/gpu-00001 ; ${tryEvent}`);
         if (!withCaches) {
           // One line says which tiers are missing, and why.
           const note = await output.line("stderr", /^http caches: none \(/, 5_000, "the http caches line");
@@ -283,30 +360,27 @@ describe("npm start (local stack)", () => {
           await originCache.body?.cancel();
         }
 
-        if (signal === "SIGINT") {
-          // A booking reaches the edge within a second: npm run event changes the origin and sends the webhook.
-          const origin = services.get("origin") ?? "";
-          const listing = (await (await fetch(`${origin}/v1/gpus?status=available&limit=1`)).json()) as {
-            items: Array<{ gpuId: string }>;
-          };
-          const free = listing.items[0]?.gpuId ?? "";
-          const before = (await (await fetch(`${worker}/v1/gpus/${free}`)).json()) as {
+        if (events) {
+          // A booking reaches the edge within a second: the hint's command changes the origin and
+          // sends the webhook, then watches the edge until it shows the change.
+          const booked = "gpu-00001";
+          const before = (await (await fetch(`${worker}/v1/gpus/${booked}`)).json()) as {
             status: string;
           };
           expect(before.status).toBe("available");
           // The Worker's last log read started no later than this request's answer.
           const lastEdgeRequestAt = Date.now();
-          const sent = spawnSync(
-            process.execPath,
-            ["--import", "tsx", "dev/local/send-event.ts", "booking.created", "--gpu", free],
-            {
-              cwd: projectRoot,
-              env: { ...process.env, EVENTS_URL: services.get("events"), ORIGIN_URL: origin },
-              encoding: "utf8",
-            },
+          const sent = await runAsPrinted(tryEvent);
+          expect(sent.status, `${sent.stdout}\n${sent.stderr}`).toBe(0);
+          const sentLines = sent.stdout.split("\n");
+          expect(sentLines).toContain(`events: 202 from ${services.get("events")}`);
+          expect(sent.stdout).toMatch(/^ {2}booking\.created evt-\S+: applied, purge done$/m);
+          expect(sent.stdout).toMatch(/^edge: \/v1\/gpus\/gpu-00001 shows "status":"busy" after \d+ ms$/m);
+          const bookingId = /^booking: (\S+)$/m.exec(sent.stdout)?.[1] ?? "";
+          const next = /^next: (.+)$/m.exec(sent.stdout)?.[1] ?? "";
+          expect(next).toBe(
+            `${STACK_STATE_ENV}=${statePath} npm run event -- booking.cancelled --booking ${bookingId}`,
           );
-          expect(sent.status, sent.stderr).toBe(0);
-          expect(sent.stdout).toMatch(/^202 .*"status":"applied"/);
           // The Worker reads the invalidation log on the first request at least its sync interval
           // after the last read, and answers only after that read (core/cache/log-sync.ts
           // syncIfDue); the event was applied before send-event answered. So the first request
@@ -315,11 +389,11 @@ describe("npm start (local stack)", () => {
           const { syncIntervalMs } = parseWorkerConfig({
             UPSTASH_REDIS_REST_URL: services.get("redis-rest"),
             UPSTASH_REDIS_REST_TOKEN: DEFAULT_LOCAL_TOKEN,
-            ORIGIN_URL: origin,
+            ORIGIN_URL: services.get("origin"),
           });
           const untilSyncDue = lastEdgeRequestAt + syncIntervalMs + 1 - Date.now();
           if (untilSyncDue > 0) await new Promise((resolve) => setTimeout(resolve, untilSyncDue));
-          const { status } = (await (await fetch(`${worker}/v1/gpus/${free}`)).json()) as {
+          const { status } = (await (await fetch(`${worker}/v1/gpus/${booked}`)).json()) as {
             status: string;
           };
           // How fast is for the benchmarks; here: it arrives, well before any TTL (gpu class: 30 s fresh).
@@ -328,12 +402,13 @@ describe("npm start (local stack)", () => {
           const cloudflare = (await (await fetch(services.get("cloudflare-fake") ?? "")).json()) as Array<{
             items: string[];
           }>;
-          expect(cloudflare.flatMap((purge) => purge.items)).toContain(`gpu:${free}`);
+          expect(cloudflare.flatMap((purge) => purge.items)).toContain(`gpu:${booked}`);
           // CloudFront is purged off the request path: the retry poller sends the deferred
           // invalidation, and the retry handler says so once CloudFront has accepted it.
           await output.line(
             "stderr",
-            /^\[purge-retry\] done: cloudfront purge for /,
+            // The retry Lambda's structured line (lambdas/retry/handler.ts); a batch's CloudFront messages settle first.
+            /^purge retry done\b/,
             10_000,
             "the deferred CloudFront purge",
           );
@@ -342,22 +417,55 @@ describe("npm start (local stack)", () => {
           }>;
           const invalidated = cloudfront.flatMap((invalidation) => invalidation.paths);
           expect(invalidated).toContain("/v1/gpus*");
+
+          // The command the booking printed cancels it, and the edge shows the GPU free again.
+          const cancelled = await runAsPrinted(next);
+          expect(cancelled.status, `${cancelled.stdout}\n${cancelled.stderr}`).toBe(0);
+          expect(cancelled.stdout).toMatch(/^ {2}booking\.cancelled evt-\S+: applied, purge done$/m);
+          expect(cancelled.stdout).toMatch(
+            /^edge: \/v1\/gpus\/gpu-00001 shows "status":"available" after \d+ ms$/m,
+          );
         }
 
-        const spawned = descendants(child.pid ?? -1);
+        spawned = descendants(child.pid ?? -1);
         // tsx's node, redis-server, wrangler (+ workerd), and each varnishd with its cache child.
         expect(spawned.length).toBeGreaterThanOrEqual(withCaches ? 7 : 3);
         child.kill(signal);
-        // With npm, npm exits at once and start.ts stops the stack after it: its output closing
-        // (below) is the stack saying it is done, having waited for every child it started.
-        const code = await closed;
-        if (launcher === "node") expect(code).toBe(0);
+        // start.ts stops every child it started, then exits 0, and npm with it; its output closing is
+        // the stack saying it is done.
+        let timer: ReturnType<typeof setTimeout> | undefined;
+        const code = await Promise.race([
+          closed,
+          new Promise<"still running">((resolve) => {
+            // A bound on a wait for an event: stopping takes a few seconds.
+            timer = setTimeout(() => resolve("still running"), 30_000);
+          }),
+        ]);
+        clearTimeout(timer);
+        expect(code, `after ${signal}`).toBe(0);
         expect(spawned.filter(isAlive)).toEqual([]);
+        expect(existsSync(statePath)).toBe(false);
+        const stillListening = [];
+        for (const [name, url] of services) if (await listening(url)) stillListening.push(name);
+        expect(stillListening).toEqual([]);
         await expect(fetch(`${services.get("edge")}/v1/gpus/${gpuId}`)).rejects.toThrow();
-        await expect(fetch(`${worker}/v1/gpus/${gpuId}`)).rejects.toThrow();
       } finally {
         fill?.close();
+        rmSync(dirname(statePath), { recursive: true, force: true });
+        // A failed run must not leave its stack behind for the next one: found before npm goes,
+        // while its children are still its own.
+        const leftovers = new Set([
+          ...spawned,
+          ...(child.exitCode === null ? descendants(child.pid ?? -1) : []),
+        ]);
         if (child.exitCode === null) child.kill("SIGKILL");
+        for (const pid of [...leftovers].filter(isAlive)) {
+          try {
+            process.kill(pid, "SIGKILL");
+          } catch {
+            // it ended meanwhile
+          }
+        }
       }
     },
   );

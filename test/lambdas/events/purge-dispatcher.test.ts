@@ -42,7 +42,15 @@ import { createRetryQueue, type RetryQueue } from "../../../lambdas/retry/retry-
 import { ManualClock } from "../../support/manual-clock";
 import { uniquePrefix, upstashClient } from "../../support/redis";
 import { type PurgeEndpoint, startPurgeEndpoint } from "../../support/worker-purge-endpoint";
-import { bookings, RETRY_QUEUE, RETRY_QUEUES, recordingLogger, silent, sqsClient } from "../retry/helpers";
+import {
+  bookings,
+  RETRY_QUEUE,
+  RETRY_QUEUES,
+  recordingLogger,
+  recordingMetrics,
+  silent,
+  sqsClient,
+} from "../retry/helpers";
 
 let cloudflare: CloudflareFake;
 let cloudfront: CloudFrontFake;
@@ -173,9 +181,29 @@ describe("purge dispatcher with a retry queue", () => {
     const results = bookings(1, "dispatch-both");
     cloudflare.failNext(2, "rate-limit", "0");
     let settled: readonly { id: string }[] = [];
+    const { lines, logger } = recordingLogger();
+    const recording = recordingMetrics();
     const messages = await queuedBy(async () => {
-      settled = (await createPurgeDispatcher(purgers(), silent, queue()).dispatch(results)).settled;
+      settled = (
+        await createPurgeDispatcher(purgers(), logger, queue(), undefined, recording.metrics).dispatch(
+          results,
+        )
+      ).settled;
     });
+    // Each queued message: a line with its SQS message id (the retry Lambda's lines name it too), and a count.
+    const queuedLines = lines.filter((line) => line.message === "purge queued for retry");
+    expect(queuedLines.map((line) => [line.fields.provider, line.fields.reason]).sort()).toEqual([
+      ["cloudflare", "failed"],
+      ["cloudfront", "deferred"],
+    ]);
+    const stored = new Set(sqsFake.messages(RETRY_QUEUE).map((message) => message.messageId));
+    for (const line of queuedLines) {
+      expect(stored.has(String(line.fields.messageId))).toBe(true);
+      expect(line.fields.eventIds).toEqual([results[0]?.event.id]);
+    }
+    expect(recording.total("PurgesQueued", { provider: "cloudflare" })).toBe(1);
+    expect(recording.total("PurgesQueued", { provider: "cloudfront" })).toBe(1);
+    expect(recording.total("PurgesNotQueued")).toBe(0);
     expect(settled.map((event) => event.id)).toEqual([results[0]?.event.id]);
     expect(messages.map((message) => [message.retry.provider, message.lastError]).sort()).toEqual([
       ["cloudflare", expect.stringMatching(/429/)],
@@ -188,13 +216,26 @@ describe("purge dispatcher with a retry queue", () => {
     const { lines, logger } = recordingLogger();
     const callsBefore = createInvalidations();
     const missing = queue(`${sqsFake.url}/000000000000/no-such-queue`);
-    expect((await createPurgeDispatcher(purgers(), logger, missing).dispatch(results)).settled).toEqual([]);
+    const recording = recordingMetrics();
+    expect(
+      (
+        await createPurgeDispatcher(purgers(), logger, missing, undefined, recording.metrics).dispatch(
+          results,
+        )
+      ).settled,
+    ).toEqual([]);
+    expect(recording.total("PurgesNotQueued", { provider: "cloudfront" })).toBe(1);
+    expect(recording.total("PurgesQueued")).toBe(0);
     expect(createInvalidations()).toBe(callsBefore);
     expect(
-      lines.some((line) =>
-        /\(cloudfront\) could not be queued, left owed: QueueDoesNotExist/.test(line.text),
-      ),
-    ).toBe(true);
+      lines.find((line) => line.message === "purge could not be queued, left owed")?.fields,
+    ).toMatchObject({
+      provider: "cloudfront",
+      reason: "deferred",
+      eventCount: 2,
+      eventIds: results.map((result) => result.event.id),
+      error: expect.stringMatching(/QueueDoesNotExist/),
+    });
   });
 
   it("leaves an event unsettled when its retry cannot be queued; the re-delivery completes it", async () => {
@@ -205,9 +246,13 @@ describe("purge dispatcher with a retry queue", () => {
     expect(
       (await createPurgeDispatcher(cloudflareOnly(), logger, missing).dispatch(results)).settled,
     ).toEqual([]);
-    expect(lines.some((line) => /could not be queued, left owed: QueueDoesNotExist/.test(line.text))).toBe(
-      true,
-    );
+    expect(
+      lines.find((line) => line.message === "purge could not be queued, left owed")?.fields,
+    ).toMatchObject({
+      provider: "cloudflare",
+      reason: "failed",
+      error: expect.stringMatching(/QueueDoesNotExist/),
+    });
     const redelivered = await createPurgeDispatcher(cloudflareOnly(), silent, missing).dispatch(results);
     expect(redelivered.settled.map((event) => event.id)).toEqual([results[0]?.event.id]);
   });
@@ -403,7 +448,11 @@ describe("purge dispatcher: Workers Cache instead of the zone", () => {
     );
     expect(first.settled).toEqual([]);
     expect(endpoint.requests.length).toBe(before);
-    expect(lines.some((line) => /\(workers-cache\): .*no purge token/.test(line.text))).toBe(true);
+    expect(lines.find((line) => line.message === "purge failed in the request, owed")?.fields).toMatchObject({
+      provider: "workers-cache",
+      eventCount: 2,
+      error: expect.stringMatching(/no purge token/),
+    });
     clock.advance(12_000);
     const again = await createPurgeDispatcher(workersCachePurgers(frontTtls(), prefix), silent).dispatch(
       results,

@@ -198,8 +198,10 @@ describe("createLoggingPurger", () => {
     const outcome = await logging.purge(["gpu:a", "gpu:b"], "evt-9", { paths: ["/v1/x"] });
     expect(outcome).toEqual({ ok: true, provider: "cloudflare", calls: 0, chunks: [], skipped: true });
     expect(info).toHaveBeenCalledTimes(1);
-    const logged = JSON.parse(String(info.mock.calls[0]?.[1]));
-    expect(logged).toEqual({ batchKey: "evt-9", tags: ["gpu:a", "gpu:b"], paths: ["/v1/x"], count: 2 });
+    expect(info.mock.calls[0]).toEqual([
+      "purge skipped: provider not configured",
+      { provider: "cloudflare", batchKey: "evt-9", tags: ["gpu:a", "gpu:b"], paths: ["/v1/x"], count: 2 },
+    ]);
     expect(
       await logging.retry({ provider: "cloudflare", zoneId: "z", tags: ["t"], batchKey: "k" }),
     ).toMatchObject({

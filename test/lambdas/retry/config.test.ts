@@ -65,6 +65,18 @@ describe("parseRetryLambdaConfig", () => {
     ]);
   });
 
+  it("reads the queue's redrive maxReceiveCount, which a message cannot tell the handler", () => {
+    const queue = { PURGE_RETRY_QUEUE_URL: "http://127.0.0.1:9324/000000000000/purge-retry" };
+    expect(parseRetryLambdaConfig(queue).maxReceiveCount).toBeUndefined();
+    expect(parseRetryLambdaConfig({ ...queue, PURGE_RETRY_MAX_RECEIVE_COUNT: "7" }).maxReceiveCount).toBe(7);
+    expect(problemsOf({ ...queue, PURGE_RETRY_MAX_RECEIVE_COUNT: "0", CLOUDFLARE_MAX_RETRIES: "x" })).toEqual(
+      [
+        'CLOUDFLARE_MAX_RETRIES: "x" is not an integer of at least 0',
+        'PURGE_RETRY_MAX_RECEIVE_COUNT: "0" is not an integer from 1 to 1000',
+      ],
+    );
+  });
+
   it("the Lambda entry's builder fails with that one error before building anything", () => {
     expect(() => retryHandlerFromEnv({ CLOUDFLARE_MAX_RETRIES: "many" })).toThrow(PurgeConfigError);
     expect(() => retryHandlerFromEnv({ CLOUDFLARE_MAX_RETRIES: "many" })).toThrow(

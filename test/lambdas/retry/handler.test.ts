@@ -6,8 +6,9 @@
  * redrive policy moves the message to the DLQ; poison messages go the same way
  * without failing the batch; a partial batch reports only its failures; CloudFront
  * messages of one batch (more than SQS's 10 per receive, as the poller gathers them)
- * become one invalidation and succeed or fail together. Time is the
- * fake's injected clock: nothing sleeps.
+ * become one invalidation and succeed or fail together. Each replay is a log line naming its
+ * message id and metrics per provider; a failure on the last receive is counted as
+ * dead-lettered. Time is the fake's injected clock: nothing sleeps.
  */
 import { randomUUID } from "node:crypto";
 import { SendMessageCommand, type SQSClient } from "@aws-sdk/client-sqs";
@@ -31,8 +32,10 @@ import {
 } from "../../../lambdas/retry/handler";
 import { decodeRetryMessage, encodeRetryMessage, retryMessage } from "../../../lambdas/retry/message";
 import { createRetryQueue } from "../../../lambdas/retry/retry-queue";
+import { METRICS_NAMESPACE, type Metrics } from "../../../lambdas/shared/metrics";
 import { ManualClock } from "../../support/manual-clock";
 import { ManualTimers } from "../../support/manual-timers";
+import { emfLines, jsonLinesOf } from "../shared/stdout";
 import {
   bookings,
   RETRY_DLQ,
@@ -40,6 +43,7 @@ import {
   RETRY_QUEUES,
   receiveEvent,
   recordingLogger,
+  recordingMetrics,
   silent,
   sqsClient,
 } from "./helpers";
@@ -89,12 +93,22 @@ afterEach(async () => {
 });
 
 /** The retry handler (recording its answers) behind a poller whose timer never fires: tests poll by hand. */
-function setup(options: { env?: PurgeEnv; logger?: ReturnType<typeof recordingLogger>["logger"] } = {}) {
+function setup(
+  options: {
+    env?: PurgeEnv;
+    logger?: ReturnType<typeof recordingLogger>["logger"];
+    metrics?: Metrics;
+    maxReceiveCount?: number;
+  } = {},
+) {
   const inner = createRetryHandler({
     purgers: purgers(options.env),
     sqs,
     queueUrl,
     logger: options.logger ?? silent,
+    clock,
+    ...(options.metrics ? { metrics: options.metrics } : {}),
+    ...(options.maxReceiveCount !== undefined ? { maxReceiveCount: options.maxReceiveCount } : {}),
   });
   const handler: RetryHandler = async (event) => {
     const response = await inner(event);
@@ -116,6 +130,14 @@ async function enqueue(retry: PurgeRetry, eventIds = [`evt-${randomUUID()}`]): P
 
 const tagsPurged = () => cloudflare.purges.flatMap((purge) => purge.items);
 
+const LAMBDA_CONTEXT = {
+  awsRequestId: "req-retry-1",
+  functionName: "Retry",
+  functionVersion: "$LATEST",
+  invokedFunctionArn: "arn:aws:lambda:us-east-1:123456789012:function:Retry",
+  memoryLimitInMB: "512",
+};
+
 describe("retryDelaySeconds", () => {
   it("doubles from 30 s per receive and stops at 15 min", () => {
     expect([1, 2, 3, 4, 5, 6, 7, 500].map((n) => retryDelaySeconds(n))).toEqual([
@@ -129,18 +151,22 @@ describe("retryDelaySeconds", () => {
 
 describe("purge-retry handler", () => {
   it("a purge that failed after the SDK's retries is queued, then done on the next receive", async () => {
-    const { poller } = setup();
+    const recording = recordingMetrics();
+    const { lines, logger } = recordingLogger();
+    const { poller } = setup({ metrics: recording.metrics, logger });
     const [result] = bookings(1, "retry-flow");
     if (!result) throw new Error("no booking");
     cloudflare.failNext(2, "rate-limit", "0");
     const purgesAtStart = cloudflare.purges.length;
-    const failedAt = Date.now();
+    const failedAt = clock.now();
     const { CLOUDFRONT_DISTRIBUTION_ID: _id, ...cloudflareOnly } = cdnEnv();
     const dispatcher = createPurgeDispatcher(
       // Without CloudFront: its purge would be deferred to this queue too.
       purgers(cloudflareOnly),
       silent,
       createRetryQueue({ client: sqs, queueUrl }), // the default 30 s delay
+      clock,
+      recording.metrics,
     );
     expect((await dispatcher.dispatch([result])).settled.map((event) => event.id)).toEqual([result.event.id]);
 
@@ -155,8 +181,8 @@ describe("purge-retry handler", () => {
       },
     });
     const firstFailedAt = Date.parse(decoded.ok ? decoded.message.firstFailedAt : "");
-    expect(firstFailedAt).toBeGreaterThanOrEqual(failedAt - 1_000);
-    expect(firstFailedAt).toBeLessThanOrEqual(Date.now());
+    expect(firstFailedAt).toBe(failedAt);
+    expect(recording.total("PurgesQueued", { provider: "cloudflare" })).toBe(1);
     const owedTags =
       decoded.ok && decoded.message.retry.provider === "cloudflare" ? decoded.message.retry.tags : [];
     for (const tag of result.plan.tags) expect(owedTags).toContain(tag);
@@ -170,10 +196,25 @@ describe("purge-retry handler", () => {
     const purged = cloudflare.purges.slice(purgesAtStart).flatMap((purge) => purge.items);
     expect([...purged].sort()).toEqual([...owedTags].sort());
     expect(sqsFake.messages(RETRY_QUEUE)).toEqual([]);
+
+    // The replay: one line naming the message the event Lambda queued, and how long it waited.
+    expect(recording.values("QueuedPurgeAge", { provider: "cloudflare" })).toEqual([30_000]);
+    expect(recording.total("PurgesRetried", { provider: "cloudflare" })).toBe(1);
+    expect(recording.total("PurgesRetryFailed")).toBe(0);
+    expect(lines.find((line) => line.message === "purge retry done")?.fields).toMatchObject({
+      messageId: queued?.messageId,
+      provider: "cloudflare",
+      eventIds: [result.event.id],
+      receiveCount: 1,
+      ageMs: 30_000,
+    });
   });
 
   it("reports repeated failures, backs off 30 s · 2^(n-1), and after 5 receives the message is in the DLQ", async () => {
-    const { poller } = setup();
+    const recording = recordingMetrics();
+    const { lines, logger } = recordingLogger();
+    // As the stack passes the queue's redrive maxReceiveCount (PURGE_RETRY_MAX_RECEIVE_COUNT).
+    const { poller } = setup({ metrics: recording.metrics, logger, maxReceiveCount: 5 });
     const tag = `gpu:dlq-${randomUUID()}`;
     const messageId = await enqueue({
       provider: "cloudflare",
@@ -213,13 +254,33 @@ describe("purge-retry handler", () => {
     expect(sqsFake.messages(RETRY_DLQ)).toMatchObject([
       { messageId, body, receiveCount: 5, deadLetterSourceQueue: RETRY_QUEUE },
     ]);
+    // Five replays, all failed; the fifth, the last receive, counted and logged as dead-lettered.
+    expect(recording.total("PurgesRetried", { provider: "cloudflare" })).toBe(5);
+    expect(recording.total("PurgesRetryFailed", { provider: "cloudflare" })).toBe(5);
+    expect(recording.total("PurgesDeadLettered")).toBe(1);
+    const failures = lines.filter((line) => line.fields.messageId === messageId);
+    expect(
+      failures.map((line) => [line.level, line.fields.receiveCount, line.fields.nextAttemptSeconds]),
+    ).toEqual([
+      ["warn", 1, 30],
+      ["warn", 2, 60],
+      ["warn", 3, 120],
+      ["warn", 4, 240],
+      ["error", 5, 480],
+    ]);
+    expect(failures.at(-1)?.message).toMatch(/dead-letter queue/);
+    expect(failures.at(-1)?.fields).toMatchObject({
+      maxReceiveCount: 5,
+      error: expect.stringMatching(/429|rate/i),
+    });
     expect(tagsPurged()).not.toContain(tag);
     expect(responses).toHaveLength(5);
   });
 
   it("reports poison messages (logged with their id) without failing the batch; they end in the DLQ", async () => {
     const { lines, logger } = recordingLogger();
-    const { poller } = setup({ logger });
+    const recording = recordingMetrics();
+    const { poller } = setup({ logger, metrics: recording.metrics, maxReceiveCount: 5 });
     const send = async (body: string) =>
       (await sqs.send(new SendMessageCommand({ QueueUrl: queueUrl, MessageBody: body }))).MessageId ?? "";
     const notJson = await send("{this is not json");
@@ -237,11 +298,19 @@ describe("purge-retry handler", () => {
       [notJson, future].sort(),
     );
     expect(tagsPurged()).toContain(tag);
-    const errors = lines.filter((line) => line.level === "error").map((line) => line.text);
+    const errors = lines.filter((line) => line.level === "error");
     expect(errors).toHaveLength(2);
-    expect(errors.find((text) => text.includes(notJson))).toMatch(/poison message .* body is not JSON/);
-    expect(errors.find((text) => text.includes(future))).toMatch(/poison message .* v: /);
-    expect(lines.at(-1)?.text).toMatch(/3 messages: 1 done, 0 failed again, 2 poison/);
+    expect(errors.find((line) => line.fields.messageId === notJson)).toMatchObject({
+      message: "poison retry message",
+      fields: { problem: "body is not JSON", receiveCount: 1, lastReceive: false, bodyBytes: 17 },
+    });
+    expect(errors.find((line) => line.fields.messageId === future)?.fields.problem).toMatch(/^v: /);
+    // An unreadable body is not logged: the DLQ keeps it.
+    expect(lines.some((line) => line.text.includes("this is not json"))).toBe(false);
+    expect(lines.at(-1)).toMatchObject({
+      message: "purge retry batch",
+      fields: { messages: 3, done: 1, failedAgain: 0, poison: 2, deadLettered: 0 },
+    });
     expect(sqsFake.messages(RETRY_QUEUE).map((message) => message.messageId)).not.toContain(good);
 
     // Same back-off as any failure; the redrive policy moves them on the sixth receive.
@@ -256,6 +325,9 @@ describe("purge-retry handler", () => {
         .map((message) => message.messageId)
         .sort(),
     ).toEqual([notJson, future].sort());
+    // Each receive counts them as poison; the fifth, their last, as dead-lettered too.
+    expect(recording.total("PoisonMessages")).toBe(10);
+    expect(recording.total("PurgesDeadLettered")).toBe(2);
   });
 
   it("in a partial batch reports only the failing message and deletes the other", async () => {
@@ -306,9 +378,9 @@ describe("purge-retry handler", () => {
     // The wildcard covers the single paths: normalised away, nothing lost.
     expect(invalidations[0]?.paths).toEqual(["/v1/gpus*"]);
     expect(sqsFake.messages(RETRY_QUEUE)).toEqual([]);
-    expect(lines.some((line) => /25 CloudFront messages for .* as one invalidation/.test(line.text))).toBe(
-      true,
-    );
+    expect(
+      lines.find((line) => line.message === "CloudFront retry messages replayed as one invalidation")?.fields,
+    ).toMatchObject({ distributionId, messages: 25 });
   });
 
   it("reports every message of a failed coalesced CloudFront invalidation, with the back-off", async () => {
@@ -379,7 +451,11 @@ describe("purge-retry handler", () => {
     onTestFinished(() => {
       process.env = saved;
     });
-    Object.assign(process.env, cdnEnv(), { PURGE_RETRY_QUEUE_URL: queueUrl, SQS_ENDPOINT: sqsFake.url });
+    Object.assign(process.env, cdnEnv(), {
+      PURGE_RETRY_QUEUE_URL: queueUrl,
+      SQS_ENDPOINT: sqsFake.url,
+      PURGE_RETRY_MAX_RECEIVE_COUNT: "5",
+    });
     const { handler } = await import("../../../lambdas/retry/handler");
     const tag = `gpu:lambda-${randomUUID()}`;
     const body = encodeRetryMessage(
@@ -393,7 +469,35 @@ describe("purge-retry handler", () => {
     await sqs.send(new SendMessageCommand({ QueueUrl: queueUrl, MessageBody: body }));
     const event = await receiveEvent(sqs, queueUrl);
     expect(event.Records).toHaveLength(1);
-    expect(await handler(event)).toEqual({ batchItemFailures: [] });
+    const { result, lines } = await jsonLinesOf(() => handler(event, LAMBDA_CONTEXT));
+    expect(result).toEqual({ batchItemFailures: [] });
     expect(tagsPurged()).toContain(tag);
+
+    // The real powertools Logger: JSON lines with the request id, the message id, the audit of the call.
+    const messageId = event.Records[0]?.messageId;
+    expect(lines.find((line) => line.message === "purge retry done")).toMatchObject({
+      service: "gpu-edge-cache-retry",
+      function_request_id: "req-retry-1",
+      messageId,
+      provider: "cloudflare",
+      eventIds: ["evt-l"],
+      maxReceiveCount: 5,
+    });
+    expect(lines.find((line) => line.audit === "purge-call")).toMatchObject({
+      provider: "cloudflare",
+      batchKey: "evt-l",
+      targets: 1,
+      outcome: "accepted",
+      function_request_id: "req-retry-1",
+    });
+    // And the real powertools Metrics, flushed as EMF at the end of the invocation.
+    const emf = emfLines(lines);
+    expect(emf.every((line) => line._aws.CloudWatchMetrics[0]?.Namespace === METRICS_NAMESPACE)).toBe(true);
+    const cloudflareLine = emf.find((line) => line.provider === "cloudflare");
+    expect(cloudflareLine).toMatchObject({ PurgesRetried: 1, PurgeCalls: 1, PurgeTargets: 1 });
+    expect(cloudflareLine?._aws.CloudWatchMetrics[0]?.Dimensions).toEqual([["service", "provider"]]);
+    expect(cloudflareLine?._aws.CloudWatchMetrics[0]?.Metrics.map((metric) => metric.Name).sort()).toEqual(
+      ["PurgeCalls", "PurgeTargets", "PurgesRetried", "QueuedPurgeAge"].sort(),
+    );
   });
 });

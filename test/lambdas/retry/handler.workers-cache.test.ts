@@ -246,7 +246,9 @@ describe("Workers Cache purges through the retry queue", () => {
     for (const tag of batches.flat()) expect(endpoint.purged(tag)).toBe(true);
     // The token the plan did not use is back.
     expect((await bucket().take(0)).remaining).toBe(1);
-    expect(lines.some((line) => /5 Workers Cache messages planned together/.test(line.text))).toBe(true);
+    expect(
+      lines.find((line) => line.message === "Workers Cache retry messages planned together")?.fields,
+    ).toMatchObject({ provider: "workers-cache", messages: 5 });
   });
 
   it("in a batch where one call fails, reports only the messages whose items it carried", async () => {

@@ -11,19 +11,9 @@ export const RETRY_QUEUES: readonly SqsFakeQueueOptions[] = [
   { name: RETRY_DLQ },
 ];
 
+export { SILENT_LOGGER as silent } from "../../../lambdas/shared/logger";
 export { sqsClient } from "../../support/sqs-client";
-
-export const silent = { info: () => {}, warn: () => {}, error: () => {} };
-
-/** A logger that keeps every line, by level. */
-export function recordingLogger() {
-  const lines: Array<{ level: "info" | "warn" | "error"; text: string }> = [];
-  const at =
-    (level: "info" | "warn" | "error") =>
-    (...args: unknown[]) =>
-      lines.push({ level, text: args.map(String).join(" ") });
-  return { lines, logger: { info: at("info"), warn: at("warn"), error: at("error") } };
-}
+export { recordingLogger, recordingMetrics } from "../shared/recording";
 
 /** Receives a batch the way the Lambda event source would hand it over. */
 export async function receiveEvent(sqs: SQSClient, queueUrl: string, max = 10): Promise<SqsEvent> {

@@ -28,18 +28,20 @@ describe("cloudFrontInvalidationPaths", () => {
   });
 
   it("drops and reports paths CloudFront would refuse: no leading slash, whitespace, control characters, too long", () => {
-    const warnings: string[] = [];
+    const warnings: Array<{ message: string; fields: Record<string, unknown> }> = [];
     const bad = ["v1/gpus", "/has space", "/tab\there", "/nul\u0000", `/${"x".repeat(4096)}`];
     const paths = cloudFrontInvalidationPaths(
       [],
       "op-2",
       { paths: [...bad, `/${"y".repeat(4095)}`] },
       {
-        warn: (message: string) => warnings.push(message),
+        warn: (message, fields) => warnings.push({ message, fields: { ...fields } }),
       },
     );
     expect(paths).toEqual([`/${"y".repeat(4095)}`]);
     expect(warnings).toHaveLength(bad.length);
-    expect(warnings.every((warning) => warning.includes("(op-2)"))).toBe(true);
+    expect(warnings.every(({ fields }) => fields.batchKey === "op-2")).toBe(true);
+    // The path as given, cut to 200 characters: the 4,097-character one is not logged whole.
+    expect(warnings.map(({ fields }) => fields.path)).toEqual(bad.map((path) => path.slice(0, 200)));
   });
 });

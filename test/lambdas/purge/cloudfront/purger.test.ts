@@ -151,15 +151,24 @@ describe("coalescing", () => {
   });
 
   it("drops an invalid operator path instead of failing the whole coalesced batch", async () => {
-    const warnings: string[] = [];
-    const target = purger({ logger: { warn: (message: string) => warnings.push(message) } });
+    const warnings: Array<{ message: string; fields: unknown }> = [];
+    const target = purger({ logger: { warn: (message, fields) => warnings.push({ message, fields }) } });
     const operator = target.purge([], "op-bad", { paths: ["no-slash", "/has space", "/v1/ok*"] });
     const other = target.purge([tags.gpu("g1")], "evt-other");
     await target.flush();
     expect((await operator).ok).toBe(true);
     expect((await other).ok).toBe(true);
     expect(fake.purges[0]?.paths).toEqual(["/v1/gpus/g1", "/v1/ok*"]);
-    expect(warnings.filter((warning) => warning.includes("ignoring invalid path"))).toHaveLength(2);
+    expect(warnings).toEqual([
+      {
+        message: "invalid CloudFront path ignored",
+        fields: { provider: "cloudfront", batchKey: "op-bad", path: "no-slash" },
+      },
+      {
+        message: "invalid CloudFront path ignored",
+        fields: { provider: "cloudfront", batchKey: "op-bad", path: "/has space" },
+      },
+    ]);
   });
 
   it("makes no call for tags that map to no path", async () => {

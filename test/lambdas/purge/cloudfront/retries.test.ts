@@ -50,7 +50,7 @@ describe("mergeCloudFrontRetries", () => {
 
 describe("deferredCloudFrontRetry", () => {
   it("owes the delivery's paths once, on behalf of the requests that have any", () => {
-    const warnings: string[] = [];
+    const warnings: Array<{ message: string; fields: unknown }> = [];
     const deferred = deferredCloudFrontRetry(
       [
         { batchKey: "evt-1", tags: [tags.gpu("g1")] },
@@ -58,7 +58,7 @@ describe("deferredCloudFrontRetry", () => {
         { batchKey: "op-3", tags: [], paths: ["/v1/custom*", "not-a-path"] },
       ],
       "E1",
-      { warn: (message: string) => warnings.push(message) },
+      { warn: (message, fields) => warnings.push({ message, fields }) },
     );
     expect(deferred).toEqual({
       retry: {
@@ -69,7 +69,12 @@ describe("deferredCloudFrontRetry", () => {
       },
       batchKeys: ["evt-1", "op-3"],
     });
-    expect(warnings).toEqual([expect.stringMatching(/ignoring invalid path "not-a-path" \(op-3\)/)]);
+    expect(warnings).toEqual([
+      {
+        message: "invalid CloudFront path ignored",
+        fields: { provider: "cloudfront", batchKey: "op-3", path: "not-a-path" },
+      },
+    ]);
   });
 
   it("is the same merge the retry handler applies: deferring then merging again changes nothing", () => {

@@ -20,6 +20,7 @@ import {
 import { ManualClock } from "../../../support/manual-clock";
 import { uniquePrefix, upstashClient } from "../../../support/redis";
 import { type PurgeEndpoint, startPurgeEndpoint } from "../../../support/worker-purge-endpoint";
+import { recordingLogger } from "../../shared/recording";
 
 const SECRET = "whsec_cHVyZ2Utc2VjcmV0LWZvci10ZXN0cw==";
 const OTHER_SECRET = "whsec_b3RoZXItc2VjcmV0LW5vdC10aGUtd29ya2Vycw==";
@@ -200,11 +201,8 @@ describe("the Workers Cache purger built from the settings", () => {
   });
 
   it("without a URL only logs what it would purge", async () => {
-    const lines: string[] = [];
-    const purgers = createPurgers(parsePurgeSettings({}), {
-      logger: { info: (...args: unknown[]) => lines.push(args.join(" ")), warn: () => {} },
-      policies: shortFront,
-    });
+    const { lines, logger } = recordingLogger();
+    const purgers = createPurgers(parsePurgeSettings({}), { logger, policies: shortFront });
     expect(purgers.configured.workersCache).toBe(false);
     expect(
       await purgers.workersCache.purge([tags.reference("regions"), tags.gpu("g")], "evt-l"),
@@ -212,8 +210,11 @@ describe("the Workers Cache purger built from the settings", () => {
       ok: true,
       skipped: true,
     });
-    expect(lines.join("\n")).toMatch(
-      /\[purge:workers-cache\] not configured; would purge .*"purged":\["ref:regions"\]/,
-    );
+    expect(lines).toMatchObject([
+      {
+        message: "purge skipped: provider not configured",
+        fields: { provider: "workers-cache", batchKey: "evt-l", purged: ["ref:regions"] },
+      },
+    ]);
   });
 });
