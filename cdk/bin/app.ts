@@ -6,9 +6,17 @@
  */
 import { App, Validations } from "aws-cdk-lib";
 import { AwsSolutionsChecks } from "cdk-nag";
+import { EdgeCacheConfigError } from "../lib/config";
 import { addEdgeCacheStack } from "../lib/edge-cache-app";
 
 const app = new App();
-addEdgeCacheStack(app);
+try {
+  addEdgeCacheStack(app);
+} catch (error) {
+  // A context mistake is the operator's to fix: one message naming every key, not a stack trace.
+  if (!(error instanceof EdgeCacheConfigError)) throw error;
+  console.error(`${error.name}: ${error.message}`);
+  process.exit(1);
+}
 Validations.of(app).addPlugins(new AwsSolutionsChecks(app));
 app.synth();
