@@ -5,7 +5,7 @@
  *
  * Runtime-neutral: imported by the Worker (workerd), the Lambdas and the Node tools.
  */
-import { z } from "zod";
+import * as z from "zod";
 
 export const GPU_STATUSES = ["available", "busy", "maintenance", "offline"] as const;
 export const PROVIDER_STATUSES = ["active", "maintenance", "offline"] as const;

@@ -7,7 +7,7 @@
  * monotonic per entity. Events carry the entity's new state, so the Lambda writes it
  * through without asking the booking system again.
  */
-import { z } from "zod";
+import * as z from "zod";
 import {
   bookingSchema,
   gpuSchema,

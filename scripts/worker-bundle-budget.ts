@@ -5,8 +5,12 @@
  */
 import { measureWorkerBundle } from "./bundle-sizes";
 
-/** Raw and gzip limits in bytes; today's bundle is about 616 KiB raw and 140 KiB gzip. */
-export const WORKER_BUNDLE_BUDGET = { rawBytes: 800 * 1024, gzipBytes: 200 * 1024 } as const;
+/**
+ * Raw and gzip limits in bytes; today's bundle is about 295 KiB raw and 87 KiB gzip. It was 656 and
+ * 155 while zod was imported as `import { z } from "zod"`, which pulls every locale of its error
+ * messages into the bundle; the namespace import (`import * as z from "zod"`) leaves them out.
+ */
+export const WORKER_BUNDLE_BUDGET = { rawBytes: 320 * 1024, gzipBytes: 96 * 1024 } as const;
 
 const { rawBytes, gzipBytes } = measureWorkerBundle();
 const kib = (bytes: number) => `${(bytes / 1024).toFixed(1)} KiB`;

@@ -5,7 +5,7 @@
  * that must name a region or a GPU type are listed with the lookup, for the Worker to check
  * against the reference data (workers/reference-catalog.ts) before anything is fetched.
  */
-import { z } from "zod";
+import * as z from "zod";
 import type { CacheLookup } from "../core/cache/tiered-cache";
 import type { DataClassName } from "../core/data-classes";
 import { GPU_STATUSES, identifierSchema } from "../core/domain";

@@ -9,7 +9,7 @@
  * and which `Purger.retry` replays later (idempotently on CloudFront, where the
  * same description yields the same CallerReference).
  */
-import { z } from "zod";
+import * as z from "zod";
 import type { Logger } from "../shared/logger";
 import type { PurgeProviderName } from "../shared/purge-providers";
 

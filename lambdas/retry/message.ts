@@ -12,7 +12,7 @@
  * message: decoding never throws, it says why (lambdas/retry/handler.ts decides what
  * happens to it).
  */
-import { z } from "zod";
+import * as z from "zod";
 import type { Clock } from "../../core/time/clock";
 import { purgeRetrySchema } from "../purge/purger";
 
