@@ -28,7 +28,13 @@ export type WebhookHeaders = {
 export type WebhookHeaderSource = Headers | Readonly<Record<string, string | undefined>>;
 
 export type WebhookVerification =
-  | { readonly ok: true; readonly id: string; readonly timestampSeconds: number }
+  | {
+      readonly ok: true;
+      readonly id: string;
+      readonly timestampSeconds: number;
+      /** Which of the secrets signed it (0-based): a rotation is done once none is signed with the old one. */
+      readonly secretIndex: number;
+    }
   | { readonly ok: false; readonly reason: WebhookRefusal };
 
 /** For logs only: answering with it would tell an attacker which check failed. */
@@ -101,12 +107,12 @@ export async function verifyWebhook(
   if (offered.length === 0) return refused("no matching signature");
 
   const content = signedContent(id, timestamp, body);
-  for (const secret of secrets) {
+  for (const [secretIndex, secret] of secrets.entries()) {
     const expected = encoder.encode(toBase64(await hmac(await importKey(secret), content)));
     // Every offered entry is compared, matching or not, so the time taken says nothing.
     let matched = false;
     for (const candidate of offered) matched = constantTimeEqual(candidate, expected) || matched;
-    if (matched) return { ok: true, id, timestampSeconds };
+    if (matched) return { ok: true, id, timestampSeconds, secretIndex };
   }
   return refused("no matching signature");
 }

@@ -33,6 +33,7 @@ describe("signWebhook / verifyWebhook", () => {
       ok: true,
       id: "msg_1",
       timestampSeconds: NOW,
+      secretIndex: 0,
     });
     expect((await verifyWebhook([SECRET], new Headers({ ...headers }), BODY, NOW)).ok).toBe(true);
     const upperCase = {
@@ -52,7 +53,10 @@ describe("signWebhook / verifyWebhook", () => {
 
   it("accepts either secret of a rotation, and an entry per secret in one header", async () => {
     const byOld = await signWebhook(OTHER_SECRET, "msg_3", NOW, BODY);
-    expect((await verifyWebhook([SECRET, OTHER_SECRET], byOld, BODY, NOW)).ok).toBe(true);
+    expect(await verifyWebhook([SECRET, OTHER_SECRET], byOld, BODY, NOW)).toMatchObject({
+      ok: true,
+      secretIndex: 1,
+    });
     const byNew = await signWebhook(SECRET, "msg_3", NOW, BODY);
     const both = {
       ...byNew,
@@ -137,6 +141,7 @@ describe("interoperates with the standardwebhooks package", () => {
       ok: true,
       id: "msg_theirs",
       timestampSeconds: timestamp,
+      secretIndex: 1,
     });
     expect((await verifyWebhook([OTHER_SECRET], headers, BODY, timestamp)).ok).toBe(false);
   });

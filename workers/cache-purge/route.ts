@@ -11,7 +11,7 @@
 import type { Context } from "hono";
 import { BodyTooLargeError, readBoundedBody } from "../../core/bounded-body";
 import { EDGE_PURGE_PATH } from "../../core/edge-purge";
-import { verifyWebhook, WEBHOOK_HEADER_NAMES, type WebhookVerification } from "../../core/webhook-signature";
+import { verifyWebhook, WEBHOOK_HEADER_NAMES } from "../../core/webhook-signature";
 import type { AuditEntry, EdgeEnv } from "../telemetry";
 import type { EdgeCachePurger } from "./edge-purger";
 import { httpFrontPurger } from "./http-front-purger";
@@ -81,27 +81,6 @@ function cacheContextOf(c: Context<EdgeEnv>): WorkersCacheContext | undefined {
   }
 }
 
-/**
- * verifyWebhook with one secret at a time, so the audit line can say which secret of a
- * rotation signed (1 = the first of PURGE_WEBHOOK_SECRETS): the rotation is done when none
- * is signed with the old one. Same verdict as verifying against all of them at once.
- */
-async function verifyNamingSecret(
-  secrets: readonly string[],
-  headers: Headers,
-  body: Uint8Array,
-  nowSeconds: number,
-): Promise<{ readonly verdict: WebhookVerification; readonly keyNumber?: number }> {
-  let verdict: WebhookVerification = { ok: false, reason: "no matching signature" };
-  for (const [index, secret] of secrets.entries()) {
-    verdict = await verifyWebhook([secret], headers, body, nowSeconds);
-    if (verdict.ok) return { verdict, keyNumber: index + 1 };
-    // Headers and timestamp are checked before any secret: the other secrets would fail the same way.
-    if (verdict.reason !== "no matching signature") break;
-  }
-  return { verdict };
-}
-
 /** What a purge asks for, as audit fields: the kind of target, how many entries, the mode. */
 function targetFields(request: PurgeRequest) {
   const { target } = request;
@@ -149,16 +128,12 @@ export function cachePurgeHandler(settingsOf: (env: Record<string, unknown>) => 
         throw error;
       }
 
-      const { verdict, keyNumber } = await verifyNamingSecret(
-        secrets,
-        c.req.raw.headers,
-        body,
-        settings.nowSeconds(),
-      );
+      const verdict = await verifyWebhook(secrets, c.req.raw.headers, body, settings.nowSeconds());
       if (!verdict.ok) {
         return answer("refused", c.json(UNAUTHORIZED, 401, NO_STORE), { refusal: verdict.reason });
       }
-      const signed = { signingKey: keyNumber };
+      // 1 = the first of PURGE_WEBHOOK_SECRETS.
+      const signed = { signingKey: verdict.secretIndex + 1 };
 
       let request: PurgeRequest;
       try {

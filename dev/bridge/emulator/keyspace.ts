@@ -96,6 +96,19 @@ export class Keyspace {
     if (size === 0) this.remove(key);
   }
 
+  /** HDEL, SREM, ZREM: deletes each item, counts the ones that were there, drops a key left empty. */
+  removeMembers(
+    key: Bin,
+    collection: { delete(item: Bin): boolean; readonly size: number } | undefined,
+    items: readonly Bin[],
+  ): number {
+    if (!collection) return 0;
+    let removed = 0;
+    for (const item of items) if (collection.delete(item)) removed++;
+    this.removeIfEmpty(key, collection.size);
+    return removed;
+  }
+
   expireTime(key: Bin): number | undefined {
     return this.expires.get(key);
   }

@@ -58,12 +58,7 @@ function hincrbyfloat(ctx: ExecContext, argv: readonly Bin[]): Reply {
 
 function hdel(ctx: ExecContext, argv: readonly Bin[]): Reply {
   const key = argv[1] as Bin;
-  const hash = readHash(ctx, key);
-  if (!hash) return 0;
-  let removed = 0;
-  for (const field of argv.slice(2)) if (hash.delete(field)) removed++;
-  ctx.db.removeIfEmpty(key, hash.size);
-  return removed;
+  return ctx.db.removeMembers(key, readHash(ctx, key), argv.slice(2));
 }
 
 function hscan(ctx: ExecContext, argv: readonly Bin[]): Reply {

@@ -37,12 +37,7 @@ function sadd(ctx: ExecContext, argv: readonly Bin[]): Reply {
 
 function srem(ctx: ExecContext, argv: readonly Bin[]): Reply {
   const key = argv[1] as Bin;
-  const set = readSet(ctx, key);
-  if (!set) return 0;
-  let removed = 0;
-  for (const member of argv.slice(2)) if (set.delete(member)) removed++;
-  ctx.db.removeIfEmpty(key, set.size);
-  return removed;
+  return ctx.db.removeMembers(key, readSet(ctx, key), argv.slice(2));
 }
 
 function sscan(ctx: ExecContext, argv: readonly Bin[]): Reply {

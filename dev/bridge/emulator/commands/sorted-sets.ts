@@ -188,12 +188,7 @@ function zrange(start: number, fixedType: RangeType, fixedDirection: Direction) 
 
 function zrem(ctx: ExecContext, argv: readonly Bin[]): Reply {
   const key = argv[1] as Bin;
-  const zset = readZset(ctx, key);
-  if (!zset) return 0;
-  let removed = 0;
-  for (const member of argv.slice(2)) if (zset.delete(member)) removed++;
-  ctx.db.removeIfEmpty(key, zset.size);
-  return removed;
+  return ctx.db.removeMembers(key, readZset(ctx, key), argv.slice(2));
 }
 
 function zrank(reverse: boolean) {
