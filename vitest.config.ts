@@ -1,5 +1,6 @@
 import { cloudflareTest } from "@cloudflare/vitest-plugin";
 import { defineConfig } from "vitest/config";
+import { SHORT_FRESH_WINDOWS } from "./test/support/constants";
 
 export default defineConfig({
   test: {
@@ -40,6 +41,10 @@ export default defineConfig({
                 ORIGIN_URL: inject("originUrl"),
                 TEST_REDIS_BACKEND: inject("bridgeBackend"),
                 TEST_PURGE_RECORDER_URL: inject("purgeRecorderUrl"),
+                // Listings as plain aggregates (the views have their own workerd test, which turns
+                // them on), and the short fresh windows these tests step through.
+                LISTING_VIEWS: "off",
+                CACHE_POLICIES: JSON.stringify(SHORT_FRESH_WINDOWS),
               },
             },
           })),

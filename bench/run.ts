@@ -1,5 +1,5 @@
 /**
- * npm run bench [-- --quick | --smoke] [--out <dir>] [--publish]
+ * npm run bench [-- --quick | --smoke] [--out <dir>] [--publish] [--redis-delay-ms <n>]
  *
  * Starts everything it measures (redis-server, the bridges, the origin, the event app with
  * the CDN and SQS fakes, Workers in workerd; for freshness through every tier, the local stack with
@@ -7,6 +7,8 @@
  * git ignores, so running the bench never dirties the tree). `--publish` also writes them to
  * bench/results, the committed copy the README shows: refreshing it is a deliberate change.
  * Scenarios run one after another on the same machine, so compare ratios, not absolute times.
+ * The peers run twice, with the Workers' Redis on loopback and `--redis-delay-ms` (default 20)
+ * away per request, where Upstash is from the edge; the mix runs at that distance.
  */
 import { execFileSync } from "node:child_process";
 import { mkdir, writeFile } from "node:fs/promises";
@@ -14,14 +16,16 @@ import { arch, cpus, platform, totalmem } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
+import { parseDelayMs } from "../dev/bridge/delay";
 import { findRedisServer } from "../dev/local/redis-server";
 import { measureLambdaBundle, measureWorkerBundle } from "../scripts/bundle-sizes";
 import { type BenchProfile, PROFILES } from "./lib/profile";
 import { renderMarkdownSummary } from "./lib/report-markdown";
 import { renderChartSvg } from "./lib/report-svg";
 import { type BenchResults, benchResultsSchema } from "./lib/results";
-import { BENCH_TOKEN, L1_SYNC_INTERVAL_MS, startBenchServices } from "./lib/services";
+import { BENCH_TOKEN, DEFAULT_REDIS_DELAY_MS, L1_SYNC_INTERVAL_MS, startBenchServices } from "./lib/services";
 import { checkTargets } from "./lib/targets";
+import { runCompression } from "./scenarios/compression";
 import {
   measureL1BytesPer1kEntries,
   measureL1HeapBytesPer1kEntries,
@@ -30,15 +34,16 @@ import {
 import { runEventsThroughput } from "./scenarios/events-throughput";
 import { runFreshnessTiers } from "./scenarios/freshness-tiers";
 import { runL1Ceiling } from "./scenarios/l1-ceiling";
-import { gpuCountFor, runMix } from "./scenarios/mix";
-import { runPeers } from "./scenarios/peers";
+import { gpuCountFor, mixUniverse, runMix } from "./scenarios/mix";
+import { runPeers, runPeersAtRedisDelay } from "./scenarios/peers";
 import { runPropagation } from "./scenarios/propagation";
 
-const USAGE = "usage: npm run bench [-- --quick | --smoke] [--out <dir>] [--publish]";
+const USAGE =
+  "usage: npm run bench [-- --quick | --smoke] [--out <dir>] [--publish] [--redis-delay-ms <n>, default 20]";
 const DEFAULT_OUT = fileURLToPath(new URL("./out", import.meta.url));
 const PUBLISHED_OUT = fileURLToPath(new URL("./results", import.meta.url));
 
-function parseOptions(): { profile: BenchProfile; outs: string[] } {
+function parseOptions(): { profile: BenchProfile; outs: string[]; redisDelayMs: number } {
   try {
     const { values } = parseArgs({
       options: {
@@ -46,13 +51,19 @@ function parseOptions(): { profile: BenchProfile; outs: string[] } {
         smoke: { type: "boolean", default: false },
         out: { type: "string", default: DEFAULT_OUT },
         publish: { type: "boolean", default: false },
+        "redis-delay-ms": { type: "string", default: String(DEFAULT_REDIS_DELAY_MS) },
       },
     });
+    const redisDelayMs = parseDelayMs(values["redis-delay-ms"], "--redis-delay-ms");
     if (values.quick && values.smoke) throw new Error("--quick and --smoke exclude each other");
     // Smoke figures are meaningless: they must never replace the committed copy.
     if (values.publish && values.smoke) throw new Error("--publish and --smoke exclude each other");
     const outs = [values.out, ...(values.publish && values.out !== PUBLISHED_OUT ? [PUBLISHED_OUT] : [])];
-    return { profile: PROFILES[values.smoke ? "smoke" : values.quick ? "quick" : "full"], outs };
+    return {
+      profile: PROFILES[values.smoke ? "smoke" : values.quick ? "quick" : "full"],
+      outs,
+      redisDelayMs,
+    };
   } catch (error) {
     console.error(`bench: ${(error as Error).message}\n${USAGE}`);
     process.exit(2);
@@ -78,7 +89,7 @@ function machine(): BenchResults["machine"] {
 const log = (message: string) => console.log(`bench: ${message}`);
 
 async function main(): Promise<void> {
-  const { profile, outs } = parseOptions();
+  const { profile, outs, redisDelayMs } = parseOptions();
   const startedAt = new Date();
   const step = async <T>(name: string, run: () => Promise<T>): Promise<T> => {
     const started = performance.now();
@@ -90,7 +101,7 @@ async function main(): Promise<void> {
 
   const cloudfrontMode = "queued" as const;
   const services = await step("starting services", () =>
-    startBenchServices({ gpuCount: gpuCountFor(profile.mixKeys), cloudfront: cloudfrontMode }),
+    startBenchServices({ gpuCount: gpuCountFor(profile.mixKeys), cloudfront: cloudfrontMode, redisDelayMs }),
   );
   // The freshness scenario's own stack, while it runs: its varnishd run detached and must go too.
   let stopFreshnessStack: (() => Promise<void>) | undefined;
@@ -108,21 +119,36 @@ async function main(): Promise<void> {
     | "l1HeapBytesPer1kEntries"
     | "engineVsBentocache"
     | "freshnessTiers"
+    | "compression"
   >;
   let engineVsBentocache: BenchResults["engineVsBentocache"];
+  let mixTraffic: Awaited<ReturnType<typeof runMix>>["l2Traffic"];
   let l1BytesPer1kEntries: number;
   let l1HeapBytesPer1kEntries: number;
   try {
     const ours = await services.startOurWorker();
-    const l1 = await step("1/8 L1 ceiling", () => runL1Ceiling(services, ours, profile));
-    const peers = await step("2/8 peers", () => runPeers(services, ours, profile));
-    const propagation = await step("4/8 propagation", () =>
+    const l1 = await step("1/11 L1 ceiling", () => runL1Ceiling(services, ours, profile));
+    const { loopback, ...peers } = await step("2/11 peers, Redis on loopback", () =>
+      runPeers(services, ours, profile),
+    );
+    const propagation = await step("3/11 propagation", () =>
       runPropagation(services, ours, profile, cloudfrontMode),
     );
     await ours.stop();
-    const mix = await step("3/8 mix", () => runMix(services, profile));
-    const events = await step("5/8 event throughput", () => runEventsThroughput(services, profile));
-    engineVsBentocache = await step("6/8 engine vs bentocache", () =>
+    const { distant, peersAtRedisDelay } = await step(
+      `4/11 peers, Redis ${services.redisDelayMs} ms away`,
+      () => runPeersAtRedisDelay(services, profile),
+    );
+    // Loopback first: it fills L2, so the distant run's warm-up reads L2 instead of the origin.
+    const { mix: mixLoopback } = await step("5/11 mix, Redis on loopback", () =>
+      runMix(services, profile, services.workerBridge),
+    );
+    const { mix, l2Traffic } = await step(`6/11 mix, Redis ${services.redisDelayMs} ms away`, () =>
+      runMix(services, profile, services.distantWorkerBridge),
+    );
+    mixTraffic = l2Traffic;
+    const events = await step("7/11 event throughput", () => runEventsThroughput(services, profile));
+    engineVsBentocache = await step("8/11 engine vs bentocache", () =>
       runEngineVsBentocache({
         redisUrl: services.redisServer.url,
         bridgeUrl: services.workerBridge.url,
@@ -141,25 +167,33 @@ async function main(): Promise<void> {
         connections: profile.connections,
         secondsPerRun: profile.seconds,
         l1SyncIntervalMs: L1_SYNC_INTERVAL_MS,
+        redisDelayMs: services.redisDelayMs,
       },
       ...l1,
       ...peers,
-      ...mix,
+      peersAtRedisDelay,
+      latencyVsNaive: { loopback, distant },
+      mix,
+      mixLoopback,
       ...propagation,
       ...events,
     };
   } finally {
     await step("stopping services", () => services.stop());
   }
+  // On a quiet process (its CPU times are the process's): the origin's store outlives its server.
+  const { compression } = await step("9/11 compression of L2 values (measured, not implemented)", () =>
+    runCompression(services.origin.store, mixUniverse(services.origin, profile.mixKeys), mixTraffic, profile),
+  );
   // After the shared services stopped: this scenario brings up a whole stack of its own, twice.
-  const { freshnessTiers } = await step("8/8 freshness through every tier", () =>
+  const { freshnessTiers } = await step("10/11 freshness through every tier", () =>
     runFreshnessTiers(profile, {
       onStack: (stop) => {
         stopFreshnessStack = stop;
       },
     }),
   );
-  const bundle = await step("7/8 sizes", async () => {
+  const bundle = await step("11/11 sizes", async () => {
     const worker = measureWorkerBundle();
     const lambda = await measureLambdaBundle();
     return {
@@ -175,6 +209,7 @@ async function main(): Promise<void> {
     finishedAt: new Date().toISOString(),
     engineVsBentocache,
     freshnessTiers,
+    compression,
     bundle,
     l1BytesPer1kEntries,
     l1HeapBytesPer1kEntries,

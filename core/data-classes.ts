@@ -49,13 +49,31 @@ const HOUR = 60 * MINUTE;
  */
 const FRONT_TTL_SECONDS = 1;
 
+/**
+ * The classes whose every change reaches the invalidation log as an event (docs/architecture.md
+ * "Data classes"): bookings, status, price, provider, stats and order-book events name their tags.
+ * For them the log, not a TTL, bounds staleness (sync interval + one Redis round trip), so their
+ * L1 fresh windows are long enough that revalidation is the exception: a hot key is re-read about
+ * once a few minutes per isolate, not every few seconds. Their TTLs stay as the bound on the one
+ * thing the log cannot see, an event the booking system never sent. Reference data changes by
+ * hand (an operator's purge): it keeps windows of its own.
+ */
+export const EVENT_COVERED_CLASSES: ReadonlySet<DataClassName> = new Set([
+  "availability",
+  "pricing",
+  "gpu",
+  "provider",
+  "market-stats",
+  "order-book",
+]);
+
 export const DEFAULT_DATA_CLASS_POLICIES: Readonly<Record<DataClassName, DataClassPolicy>> = {
-  availability: policy(5 * SECOND, 30 * SECOND, 5 * MINUTE, FRONT_TTL_SECONDS, 0, 60 * SECOND),
-  pricing: policy(15 * SECOND, 60 * SECOND, 15 * MINUTE, FRONT_TTL_SECONDS, 10, 5 * MINUTE),
-  gpu: policy(30 * SECOND, 2 * MINUTE, HOUR, FRONT_TTL_SECONDS, 30, 10 * MINUTE),
-  provider: policy(15 * SECOND, 60 * SECOND, 15 * MINUTE, FRONT_TTL_SECONDS, 10, 5 * MINUTE),
-  "market-stats": policy(10 * SECOND, 30 * SECOND, 5 * MINUTE, FRONT_TTL_SECONDS, 5, 5 * MINUTE),
-  "order-book": policy(2 * SECOND, 10 * SECOND, MINUTE, FRONT_TTL_SECONDS, 0, 30 * SECOND),
+  availability: policy(MINUTE, 5 * MINUTE, 5 * MINUTE, FRONT_TTL_SECONDS, 0, 60 * SECOND),
+  pricing: policy(5 * MINUTE, 15 * MINUTE, 15 * MINUTE, FRONT_TTL_SECONDS, 10, 5 * MINUTE),
+  gpu: policy(5 * MINUTE, 30 * MINUTE, HOUR, FRONT_TTL_SECONDS, 30, 10 * MINUTE),
+  provider: policy(5 * MINUTE, 15 * MINUTE, 15 * MINUTE, FRONT_TTL_SECONDS, 10, 5 * MINUTE),
+  "market-stats": policy(MINUTE, 5 * MINUTE, 5 * MINUTE, FRONT_TTL_SECONDS, 5, 5 * MINUTE),
+  "order-book": policy(30 * SECOND, 2 * MINUTE, MINUTE, FRONT_TTL_SECONDS, 0, 30 * SECOND),
   reference: policy(5 * MINUTE, 30 * MINUTE, 24 * HOUR, 3600, 300, 24 * HOUR),
 };
 

@@ -6,17 +6,17 @@
  * Runtime-neutral: imported by the Worker (workerd), the Lambdas and the Node tools.
  */
 import * as z from "zod";
+import { IDENTIFIER_MAX_LENGTH, IDENTIFIER_MESSAGES, IDENTIFIER_PATTERN } from "./identifiers";
+import { BOOKING_STATUSES, GPU_STATUSES, PROVIDER_STATUSES } from "./statuses";
 
-export const GPU_STATUSES = ["available", "busy", "maintenance", "offline"] as const;
-export const PROVIDER_STATUSES = ["active", "maintenance", "offline"] as const;
-export const BOOKING_STATUSES = ["confirmed", "cancelled"] as const;
+export { BOOKING_STATUSES, GPU_STATUSES, PROVIDER_STATUSES };
 
-/** Identifiers travel in URL paths and Redis keys, so they are restricted to a safe alphabet. */
+/** The identifier rule of core/identifiers.ts (a safe alphabet for URL paths and Redis keys) as a schema. */
 export const identifierSchema = z
   .string()
-  .min(1)
-  .max(128)
-  .regex(/^[A-Za-z0-9][A-Za-z0-9._-]*$/, "must be letters, digits, '.', '_' or '-'");
+  .min(1, IDENTIFIER_MESSAGES.empty)
+  .max(IDENTIFIER_MAX_LENGTH, IDENTIFIER_MESSAGES.tooLong)
+  .regex(IDENTIFIER_PATTERN, IDENTIFIER_MESSAGES.alphabet);
 
 const isoTimestampSchema = z.iso.datetime({ offset: true });
 const moneySchema = z.number().finite().nonnegative();

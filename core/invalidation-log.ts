@@ -6,7 +6,7 @@
  * Its stream fields (LOG_FIELDS) live in core/redis/fields.ts, beside the scripts
  * that write and read them.
  */
-import { LOG_FIELDS } from "./redis/fields";
+import { LOG_FIELDS, LOG_RECORD_FIELD_PREFIX } from "./redis/fields";
 
 export interface InvalidationLogEntry {
   /** The stream id Redis gave it (`<ms>-<seq>`). */
@@ -14,12 +14,29 @@ export interface InvalidationLogEntry {
   readonly tags: readonly string[];
   readonly eventId: string;
   readonly at: number;
+  /** Entity records the event wrote, by their tag (within LOG_PUSH_MAX_BYTES): L1 copies are replaced in place. */
+  readonly records: readonly PushedRecord[];
 }
+
+/** An entity record carried by a log entry. */
+export interface PushedRecord {
+  readonly tag: string;
+  readonly etag: string;
+  readonly body: string;
+}
+
+/**
+ * The most record bytes one entry carries. Every isolate reads every entry, and the log keeps
+ * about INVALIDATION_LOG_MAX_LENGTH of them, so this bounds both what a sync reads (a booking's
+ * GPU and stats records are well under it) and what the log holds in Redis (at most ~40 MiB).
+ * A pricing change that rewrites hundreds of GPUs pushes the first ones and drops the rest.
+ */
+export const LOG_PUSH_MAX_BYTES = 4 * 1024;
 
 /** Approximate cap (`XADD … MAXLEN ~`): far more entries than one sync interval ever sees. */
 export const INVALIDATION_LOG_MAX_LENGTH = 10_000;
 
-export function encodeLogFields(entry: Omit<InvalidationLogEntry, "id">): Record<string, string> {
+export function encodeLogFields(entry: Omit<InvalidationLogEntry, "id" | "records">): Record<string, string> {
   return {
     [LOG_FIELDS.tags]: entry.tags.join(" "),
     [LOG_FIELDS.eventId]: entry.eventId,
@@ -30,8 +47,20 @@ export function encodeLogFields(entry: Omit<InvalidationLogEntry, "id">): Record
 /** Stream fields arrive as a flat [field, value, …] array. */
 export function decodeLogEntry(id: string, flatFields: readonly unknown[]): InvalidationLogEntry {
   const fields = new Map<string, string>();
+  const records: PushedRecord[] = [];
   for (let index = 0; index + 1 < flatFields.length; index += 2) {
-    fields.set(String(flatFields[index]), String(flatFields[index + 1]));
+    const name = String(flatFields[index]);
+    const value = String(flatFields[index + 1]);
+    if (name.startsWith(LOG_RECORD_FIELD_PREFIX)) {
+      const space = value.indexOf(" ");
+      // Malformed (no ETag): not pushed; the tag is still in `tags`, so the copy is dropped.
+      if (space > 0)
+        records.push({
+          tag: name.slice(LOG_RECORD_FIELD_PREFIX.length),
+          etag: value.slice(0, space),
+          body: value.slice(space + 1),
+        });
+    } else fields.set(name, value);
   }
   const tagText = fields.get(LOG_FIELDS.tags) ?? "";
   return {
@@ -39,6 +68,7 @@ export function decodeLogEntry(id: string, flatFields: readonly unknown[]): Inva
     tags: tagText === "" ? [] : tagText.split(" "),
     eventId: fields.get(LOG_FIELDS.eventId) ?? "",
     at: Number(fields.get(LOG_FIELDS.at) ?? 0),
+    records,
   };
 }
 

@@ -4,7 +4,12 @@
  * deployments can share a database and a schema change can move to `v2:` without
  * reading old values.
  */
+import { type ListingOrder, VIEW_ANY } from "./redis/listing-views";
+
+export { LISTING_ORDERS, type ListingOrder, VIEW_ANY } from "./redis/listing-views";
+
 export const KEY_SCHEMA_VERSION = "v1";
+
 export const DEFAULT_KEY_PREFIX = "ec";
 
 export interface Keyspace {
@@ -31,6 +36,28 @@ export interface Keyspace {
    * Worker asks the origin for it on an L2 miss, so a CDN copy from before the event never answers.
    */
   tagVersion(tag: string): string;
+  /**
+   * A listing view (core/redis/listing-views.ts): the sorted set of the GPU record keys that
+   * match one (region, type, status) filter, `*` where absent, in one order. Lua builds the same
+   * key as `listingViewPrefix .. region .. ':' .. type .. ':' .. status .. ':' .. order`
+   * (core/redis/listing-views.ts `listingViewKeyLua`), so the two spellings sit together here.
+   */
+  listingView(
+    region: string | undefined,
+    gpuType: string | undefined,
+    status: string | undefined,
+    order: ListingOrder,
+  ): string;
+  readonly listingViewPrefix: string;
+  /** GPU record key → the state the views hold it under (`region type status version`). */
+  readonly viewMembers: string;
+  /**
+   * When the views were last warmed from the origin (ms since epoch). Absent: never, or Redis
+   * lost them: the views do not answer until a warm completes.
+   */
+  readonly viewsWarmedAt: string;
+  /** Held (SET NX PX) by the one warm running at a time. */
+  readonly viewsWarmLock: string;
   /** The capped invalidation log (a stream) the Worker isolates read. */
   readonly invalidationLog: string;
   /**
@@ -80,6 +107,12 @@ export function createKeyspace(prefix: string = DEFAULT_KEY_PREFIX): Keyspace {
     response: (cacheKey) => `${root}resp:${cacheKey}`,
     tagIndex: (tag) => `${root}tagidx:${tag}`,
     tagVersion: (tag) => `${root}tagver:${tag}`,
+    listingView: (region, gpuType, status, order) =>
+      `${root}view:gpus:${[region ?? VIEW_ANY, gpuType ?? VIEW_ANY, status ?? VIEW_ANY, order].join(":")}`,
+    listingViewPrefix: `${root}view:gpus:`,
+    viewMembers: `${root}view:members`,
+    viewsWarmedAt: `${root}view:warmed-at`,
+    viewsWarmLock: `${root}view:warm-lock`,
     invalidationLog: `${root}log`,
     logEpoch: `${root}log-epoch`,
     eventsChannel: `${root}events`,

@@ -12,6 +12,8 @@ export interface L2Record {
   readonly body: string;
   readonly tags: readonly string[];
   readonly storedAt: number;
+  /** The body's strong ETag (core/etag.ts); absent on records written before it was stored. */
+  readonly etag?: string;
 }
 
 export function encodeL2Record(record: L2Record): Record<string, string> {
@@ -20,6 +22,7 @@ export function encodeL2Record(record: L2Record): Record<string, string> {
     [L2_FIELDS.body]: record.body,
     [L2_FIELDS.tags]: record.tags.join(" "),
     [L2_FIELDS.storedAt]: String(record.storedAt),
+    [L2_FIELDS.etag]: record.etag ?? "",
   };
 }
 
@@ -30,11 +33,13 @@ export function decodeL2Record(fields: Record<string, unknown> | null | undefine
   const version = Number(fields[L2_FIELDS.version]);
   const storedAt = Number(fields[L2_FIELDS.storedAt]);
   const tagText = fields[L2_FIELDS.tags];
+  const etag = fields[L2_FIELDS.etag];
   if (typeof body !== "string" || !Number.isFinite(version) || !Number.isFinite(storedAt)) return undefined;
   return {
     version,
     body,
     tags: typeof tagText === "string" && tagText !== "" ? tagText.split(" ") : [],
     storedAt,
+    ...(typeof etag === "string" && etag !== "" ? { etag } : {}),
   };
 }

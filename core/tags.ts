@@ -4,11 +4,12 @@
  * same tags when something changes, and every tier evicts by them. Built here and
  * nowhere else, so both sides always agree; parseTag, their inverse, is here too.
  *
- * A tag is `<prefix>:<part>[:<part>]`; a part is an identifier (core/domain.ts, so
+ * A tag is `<prefix>:<part>[:<part>]`; a part is an identifier (core/identifiers.ts, so
  * never a `:`), or `*` where a filter is absent.
  */
 import type { DataClassName } from "./data-classes";
-import { type Gpu, identifierSchema } from "./domain";
+import type { Gpu } from "./domain";
+import { isIdentifier } from "./identifiers";
 
 const PREFIXES = {
   gpu: "gpu",
@@ -60,8 +61,6 @@ export type ParsedTag =
   | { readonly kind: "statsList"; readonly region: string | undefined; readonly gpuType: string | undefined }
   | { readonly kind: "orderBookList"; readonly gpuType: string }
   | { readonly kind: "reference"; readonly name: ReferenceName };
-
-const isIdentifier = (part: string): boolean => identifierSchema.safeParse(part).success;
 
 /** The one identifier part, or undefined when `parts` is not exactly that. */
 function oneIdentifier(parts: readonly string[]): string | undefined {

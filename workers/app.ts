@@ -3,13 +3,14 @@
  * getters so the app is built once and tested with `app.request()`.
  */
 import { type Context, Hono } from "hono";
+import { InvalidSyncTokenError, parseSyncToken, type SyncToken } from "../core/cache/log-sync";
 import { OriginUnavailableError, type TieredCache } from "../core/cache/tiered-cache";
 import type { Keyspace } from "../core/keys";
 import type { Clock } from "../core/time/clock";
 import { CACHE_PURGE_PATH, cachePurgeHandler } from "./cache-purge";
 import type { WorkerConfig } from "./config";
 import { WorkerConfigError } from "./config";
-import { cachingHeaders, etagMatches, serverTiming } from "./headers";
+import { cachingHeaders, etagMatches, SYNC_CURSOR_HEADER, SYNC_TOKEN_HEADER, serverTiming } from "./headers";
 import { publicHealth } from "./health";
 import { isolateMemory } from "./isolate-memory";
 import type { LookupMemo } from "./lookup-memo";
@@ -63,6 +64,22 @@ function queryOf(url: string): Record<string, string> {
   // `?region=` means no filter, as on the origin (a browser form sends empty fields).
   for (const [name, value] of Object.entries(query)) if (value === "") delete query[name];
   return query;
+}
+
+/**
+ * The request's `X-Sync-Token`, checked against the isolate's clock (core/cache/log-sync.ts
+ * parseSyncToken: one `<ms>-<seq>`, not too long, not from the future); a bad one is a 400.
+ */
+function syncTokenOf(request: Request, now: number): SyncToken | undefined {
+  const raw = request.headers.get(SYNC_TOKEN_HEADER);
+  if (raw === null) return undefined;
+  try {
+    return parseSyncToken(raw, now);
+  } catch (error) {
+    if (error instanceof InvalidSyncTokenError)
+      throw new InvalidRequestError(`${SYNC_TOKEN_HEADER}: ${error.message}`);
+    throw error;
+  }
 }
 
 /** What a per-user request may tell the origin; Host and hop-by-hop headers stay at the edge. */
@@ -160,6 +177,8 @@ export function createEdgeApp(
   for (const [pattern, resolve] of Object.entries(routes)) {
     app.get(pattern, async (c) => {
       const services = getServices(c.env);
+      // Checked first, so a bad token changes nothing whatever else the request holds.
+      const syncToken = syncTokenOf(c.req.raw, services.clock.now());
       if (carriesCredentials(c.req.raw)) return passThrough(c.req.raw, services);
       // Hot URLs repeat: validating and normalising them once per isolate keeps L1 hits cheap.
       // Only valid URLs get here (a bad one throws before set).
@@ -174,7 +193,7 @@ export function createEdgeApp(
         const problems = await services.references.problems(lookup.references, c.executionCtx);
         if (problems.length > 0) throw new InvalidRequestError(problems.join("; "));
       }
-      const answer = await services.cache.get(lookup, c.executionCtx);
+      const answer = await services.cache.get(lookup, c.executionCtx, syncToken ? { syncToken } : {});
       const policy = services.config.policies[answer.dataClass];
       const headers: Record<string, string> = {
         "Content-Type": answer.contentType,
@@ -185,6 +204,9 @@ export function createEdgeApp(
       if (answer.staleReason) headers["X-Cache-Stale"] = answer.staleReason;
       if (answer.shareable) headers["Cache-Tag"] = answer.tags.join(",");
       if (answer.passHeaders?.["set-cookie"]) headers["Set-Cookie"] = answer.passHeaders["set-cookie"];
+      // Where the token left this isolate: at or past it, unless the token named no entry of the log.
+      const cursor = syncToken ? services.cache.health.cursor : undefined;
+      if (cursor !== undefined) headers[SYNC_CURSOR_HEADER] = cursor;
       if (answer.etag) {
         headers.ETag = answer.etag;
         if (etagMatches(c.req.header("if-none-match"), answer.etag)) {

@@ -86,6 +86,11 @@ const SETTINGS = {
     off: undefined,
   }),
   policies: cachePoliciesSetting,
+  /**
+   * Listings from the Redis views the event Lambda keeps (core/redis/listing-views.ts), warmed
+   * from the origin on first use; `off` for an origin whose listing cannot page by `after`.
+   */
+  listingViews: optional("LISTING_VIEWS", matching(/^(on|off)$/, "on or off"), { fallback: "on" }),
   /** Bearer token for /_cache/stats; without it the stats stay closed. */
   operatorToken: optional("OPERATOR_TOKEN", text({ minLength: 16 }), { secret: true }),
   /**
@@ -153,6 +158,7 @@ export interface WorkerConfig {
   /** Undefined: origin fetches carry no tag version. */
   readonly originVersionParam: string | undefined;
   readonly policies: DataClassPolicies;
+  readonly listingViews: "on" | "off";
   readonly operatorToken: string | undefined;
   readonly purgeSecrets: readonly string[] | undefined;
   readonly edgeCachePurgeUrl: string | undefined;
@@ -202,6 +208,7 @@ export function parseWorkerConfig(env: Record<string, unknown>): WorkerConfig {
     originTimeoutMs: settings.originTimeoutMs,
     originVersionParam: settings.originVersionParam,
     policies: settings.policies,
+    listingViews: settings.listingViews as "on" | "off",
     operatorToken: settings.operatorToken,
     purgeSecrets: settings.purgeSecrets,
     edgeCachePurgeUrl: settings.edgeCachePurgeUrl,

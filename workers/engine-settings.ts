@@ -18,6 +18,8 @@ export type EngineSettings = Pick<
   | "negativeCacheMs"
   | "negativeCacheMaxBytes"
   | "pendingWorkMaxBytes"
+  | "viewsRefreshMs"
+  | "listingViews"
 >;
 
 export function engineSettings(config: WorkerConfig): EngineSettings {
@@ -34,5 +36,8 @@ export function engineSettings(config: WorkerConfig): EngineSettings {
     negativeCacheMs: config.negativeCacheMs,
     negativeCacheMaxBytes: config.negativeCacheMaxBytes,
     pendingWorkMaxBytes: config.pendingWorkMaxBytes,
+    // The views' safety net for a lost event is the listing class's L2 TTL, as for a stored copy.
+    viewsRefreshMs: config.policies.availability.l2TtlSeconds * 1000,
+    listingViews: config.listingViews === "on",
   };
 }

@@ -2,6 +2,14 @@
 import type { CacheAnswer, TierTiming } from "../core/cache/tiered-cache";
 import type { DataClassPolicy } from "../core/data-classes";
 
+/**
+ * A client's read-your-own-writes token (docs/read-your-own-writes.md): the event app's
+ * `syncToken`, the log position this isolate syncs to before it answers.
+ */
+export const SYNC_TOKEN_HEADER = "X-Sync-Token";
+/** On answers to a request with a token: the log position this isolate had synced to. */
+export const SYNC_CURSOR_HEADER = "X-Sync-Cursor";
+
 export function serverTiming(timings: readonly TierTiming[]): string {
   return timings.map((timing) => `${timing.tier};dur=${timing.ms.toFixed(1)}`).join(", ");
 }
@@ -10,6 +18,9 @@ export function serverTiming(timings: readonly TierTiming[]): string {
  * Browser and CDN lifetimes per data class; only shareable answers get public ones.
  * `CDN-Cache-Control` is what Workers Cache in front of the Worker holds an answer by (1 s for
  * event-driven classes: core/data-classes.ts); `s-maxage` says the same to other shared caches.
+ * `Vary: X-Sync-Token` keeps a copy stored for a request without a token (or with another one)
+ * from answering one with a token, in Workers Cache and in the browser alike: such a request
+ * must reach the Worker, which syncs past its token first.
  */
 export function cachingHeaders(
   answer: CacheAnswer,
@@ -28,6 +39,7 @@ export function cachingHeaders(
     headers = {
       "Cache-Control": `public, max-age=${policy.browserMaxAgeSeconds}, s-maxage=${policy.cdnMaxAgeSeconds}, stale-if-error=${staleIfError}`,
       "CDN-Cache-Control": `public, max-age=${policy.cdnMaxAgeSeconds}, stale-if-error=${staleIfError}`,
+      Vary: SYNC_TOKEN_HEADER,
     };
     shareableHeaders.set(policy, headers);
   }

@@ -9,9 +9,10 @@
  */
 import { Redis } from "@upstash/redis/cloudflare";
 import { createRedisL2Store } from "../core/cache/l2-store";
-import { TieredCache } from "../core/cache/tiered-cache";
+import { TieredCache, type WaitUntil } from "../core/cache/tiered-cache";
 import { createKeyspace } from "../core/keys";
 import { type Clock, systemClock } from "../core/time/clock";
+import { warmListingViews } from "../core/views/warm-listing-views";
 import { createEdgeApp, type EdgeServices } from "./app";
 import { parseWorkerConfig } from "./config";
 import { engineSettings } from "./engine-settings";
@@ -77,14 +78,29 @@ export function buildServices(
   const fetchOrigin =
     dependencies.fetchOrigin ??
     ((path: string, init?: RequestInit) => fetch(`${config.originUrl}${path}`, init));
+  const clock = dependencies.clock ?? systemClock;
+  const logger = engineLogger(telemetry.log);
+  // The first listing that finds the views unwarmed (or due) warms them, after its answer; the
+  // lock in Redis keeps it to one isolate at a time (core/views/warm-listing-views.ts).
+  const warmViews = (ctx: WaitUntil) =>
+    ctx.waitUntil(
+      warmListingViews({
+        redis,
+        keys,
+        fetchOrigin: (path) => fetchOrigin(path),
+        clock,
+        recordTtlSeconds: config.policies.gpu.l2TtlSeconds,
+        ...(config.originVersionParam ? { cacheBuster: { param: config.originVersionParam } } : {}),
+      }).catch((error: unknown) => logger.warn("listing views warm failed", error)),
+    );
   const cache = new TieredCache({
     l2: createRedisL2Store(redis, keys),
     fetchOrigin: (path, signal) => fetchOrigin(path, { signal }),
-    clock: dependencies.clock ?? systemClock,
-    logger: engineLogger(telemetry.log),
+    clock,
+    logger,
+    onViewsDue: warmViews,
     ...engineSettings(config),
   });
-  const clock = dependencies.clock ?? systemClock;
   const lookups = new LookupMemo(config.lookupMemoMaxBytes);
   const references = new ReferenceCatalog({ cache, keys, clock, log: telemetry.log });
   return { config, cache, keys, fetchOrigin, clock, telemetry, lookups, references };

@@ -4,7 +4,7 @@
  * with junk parameters is as valid as a short one), so the memo is bounded by the bytes it
  * holds, not by a count: 5,000 such URLs would otherwise be tens of MiB of an isolate's 128 MB.
  */
-import { LRUCache } from "lru-cache";
+import { LruMap } from "../core/cache/lru-map";
 import { type MemoryUsage, OBJECT_BYTES, SLOT_BYTES, stringBytes } from "../core/cache/memory-usage";
 import type { RouteLookup } from "./routes";
 
@@ -24,12 +24,12 @@ export function memoEntryBytes(url: string, lookup: RouteLookup): number {
 }
 
 export class LookupMemo {
-  private readonly memo: LRUCache<string, RouteLookup>;
+  private readonly memo: LruMap<string, RouteLookup>;
 
   constructor(readonly maxBytes: number = DEFAULT_LOOKUP_MEMO_MAX_BYTES) {
-    this.memo = new LRUCache<string, RouteLookup>({
-      maxSize: maxBytes,
-      sizeCalculation: (lookup, url) => memoEntryBytes(url, lookup),
+    this.memo = new LruMap<string, RouteLookup>({
+      maxBytes,
+      sizeOf: (lookup, url) => memoEntryBytes(url, lookup),
     });
   }
 

@@ -5,11 +5,11 @@
  * that must name a region or a GPU type are listed with the lookup, for the Worker to check
  * against the reference data (workers/reference-catalog.ts) before anything is fetched.
  */
-import * as z from "zod";
 import type { CacheLookup } from "../core/cache/tiered-cache";
 import type { DataClassName } from "../core/data-classes";
-import { GPU_STATUSES, identifierSchema } from "../core/domain";
+import { identifierProblems } from "../core/identifiers";
 import type { Keyspace } from "../core/keys";
+import { GPU_STATUSES } from "../core/statuses";
 import { tags } from "../core/tags";
 
 export const DEFAULT_LISTING_LIMIT = 50;
@@ -20,15 +20,78 @@ export class InvalidRequestError extends Error {
   override readonly name = "InvalidRequestError";
 }
 
-const optionalId = identifierSchema.optional();
+/*
+ * Parameters are checked by hand, not with zod: zod would be a third of the Worker's bundle
+ * (and of its cold start) for five rules. The messages are worded as zod worded them.
+ */
 
-/** `name` labels issues without a path of their own (a lone path parameter). */
-function parse<T>(schema: z.ZodType<T>, input: unknown, name = "request"): T {
-  const parsed = schema.safeParse(input);
-  if (parsed.success) return parsed.data;
-  throw new InvalidRequestError(
-    parsed.error.issues.map((issue) => `${issue.path.join(".") || name}: ${issue.message}`).join("; "),
-  );
+/** One parameter's value, or every problem with it (each named after the parameter in the error). */
+type Checked<T> =
+  | { readonly ok: true; readonly value: T }
+  | { readonly ok: false; readonly problems: string[] };
+
+/** Checks one parameter's value (undefined: absent). */
+type ParameterRule<T> = (value: string | undefined) => Checked<T>;
+
+type QueryShape = Readonly<Record<string, ParameterRule<unknown>>>;
+type ParsedQuery<Shape extends QueryShape> = {
+  readonly [Name in keyof Shape]: Shape[Name] extends ParameterRule<infer T> ? T : never;
+};
+
+const valid = <T>(value: T): Checked<T> => ({ ok: true, value });
+const invalid = (...problems: string[]): Checked<never> => ({ ok: false, problems });
+
+function identifier(value: string | undefined): Checked<string> {
+  if (value === undefined) return invalid("Invalid input: expected string, received undefined");
+  const problems = identifierProblems(value);
+  return problems.length === 0 ? valid(value) : invalid(...problems);
+}
+
+const optionalId: ParameterRule<string | undefined> = (value) =>
+  value === undefined ? valid(undefined) : identifier(value);
+
+function optionalOneOf<const Values extends readonly string[]>(
+  values: Values,
+): ParameterRule<Values[number] | undefined> {
+  const expected = `Invalid option: expected one of ${values.map((value) => JSON.stringify(value)).join("|")}`;
+  return (value) => {
+    if (value === undefined) return valid(undefined);
+    const known = values.find((candidate) => candidate === value);
+    return known === undefined ? invalid(expected) : valid(known);
+  };
+}
+
+/** An integer in [min, max], read as `Number()` reads it (so `050` and `5e1` are 50); `fallback` when absent. */
+function integerIn(min: number, max: number, fallback: number): ParameterRule<number> {
+  return (value) => {
+    if (value === undefined) return valid(fallback);
+    const number = Number(value);
+    if (!Number.isFinite(number)) return invalid(`Invalid input: expected number, received ${number}`);
+    if (!Number.isInteger(number)) return invalid("Invalid input: expected int, received number");
+    if (number < min) return invalid(`Too small: expected number to be >=${min}`);
+    if (number > max) return invalid(`Too big: expected number to be <=${max}`);
+    return valid(number);
+  };
+}
+
+/** The declared parameters of `query`, checked; every problem is named at once, in declaration order. */
+function parseQuery<Shape extends QueryShape>(shape: Shape, query: Query): ParsedQuery<Shape> {
+  const parsed: Record<string, unknown> = {};
+  const problems: string[] = [];
+  for (const [name, rule] of Object.entries(shape)) {
+    const checked = rule(Object.hasOwn(query, name) ? query[name] : undefined);
+    if (checked.ok) parsed[name] = checked.value;
+    else for (const problem of checked.problems) problems.push(`${name}: ${problem}`);
+  }
+  if (problems.length > 0) throw new InvalidRequestError(problems.join("; "));
+  return parsed as ParsedQuery<Shape>;
+}
+
+/** A path parameter that must be an identifier. */
+function pathIdentifier(path: Readonly<Record<string, string>>, name: string): string {
+  const checked = identifier(Object.hasOwn(path, name) ? path[name] : undefined);
+  if (checked.ok) return checked.value;
+  throw new InvalidRequestError(checked.problems.map((problem) => `${name}: ${problem}`).join("; "));
 }
 
 /** Declared parameters, in key order, with values already normalised; absent ones are left out. */
@@ -42,22 +105,22 @@ function normalisedKey(
   return text ? `${path}?${text}` : path;
 }
 
-const listingQuery = z.object({
+const listingQuery = {
   region: optionalId,
   type: optionalId,
-  status: z.enum(GPU_STATUSES).optional(),
-  sort: z.enum(["price", "performance"]).optional(),
-  limit: z.coerce.number().int().min(1).max(MAX_LISTING_LIMIT).default(DEFAULT_LISTING_LIMIT),
-});
-const regionTypeQuery = z.object({ region: optionalId, type: optionalId });
-const regionQuery = z.object({ region: optionalId });
+  status: optionalOneOf(GPU_STATUSES),
+  sort: optionalOneOf(["price", "performance"]),
+  limit: integerIn(1, MAX_LISTING_LIMIT, DEFAULT_LISTING_LIMIT),
+} satisfies QueryShape;
+const regionTypeQuery = { region: optionalId, type: optionalId } satisfies QueryShape;
+const regionQuery = { region: optionalId } satisfies QueryShape;
 
 /**
  * Every query parameter a route reads (the origin's names too): the origin version parameter
  * must be none of them (workers/config.ts), or the origin would read a version as a filter.
  */
 export const ROUTE_QUERY_PARAMETERS: readonly string[] = [
-  ...new Set([listingQuery, regionTypeQuery, regionQuery].flatMap((schema) => Object.keys(schema.shape))),
+  ...new Set([listingQuery, regionTypeQuery, regionQuery].flatMap((shape) => Object.keys(shape))),
 ];
 
 export type Query = Readonly<Record<string, string | undefined>>;
@@ -120,7 +183,7 @@ interface RegionTypeRoute {
 }
 
 function regionTypeRoute(query: Query, keys: Keyspace, route: RegionTypeRoute): RouteLookup {
-  const q = parse(regionTypeQuery, query);
+  const q = parseQuery(regionTypeQuery, query);
   const key = normalisedKey(
     route.path,
     route.keyOrder.map((name) => [name, q[name]] as const),
@@ -134,7 +197,7 @@ function regionTypeRoute(query: Query, keys: Keyspace, route: RegionTypeRoute): 
 
 export const routes: Readonly<Record<string, RouteResolver>> = {
   "/v1/gpus": (_path, query, keys) => {
-    const q = parse(listingQuery, query);
+    const q = parseQuery(listingQuery, query);
     const key = normalisedKey("/v1/gpus", [
       ["region", q.region],
       ["type", q.type],
@@ -142,15 +205,17 @@ export const routes: Readonly<Record<string, RouteResolver>> = {
       ["sort", q.sort],
       ["limit", q.limit],
     ]);
+    // Kept by the event Lambda as a view in Redis (core/redis/listing-views.ts): one read, no origin.
+    const view = { key: keys.listingView(q.region, q.type, q.status, q.sort ?? "id"), limit: q.limit };
     return checked(
-      aggregate(keys, key, "availability", tags.listing(q.region, q.type)),
+      { ...aggregate(keys, key, "availability", tags.listing(q.region, q.type)), view },
       region(q.region),
       gpuType(q.type),
     );
   },
 
   "/v1/gpus/:gpuId": (path, _query, keys) => {
-    const gpuId = parse(identifierSchema, path.gpuId, "gpuId");
+    const gpuId = pathIdentifier(path, "gpuId");
     return entity(`/v1/gpus/${gpuId}`, "gpu", keys.gpu(gpuId), tags.gpu(gpuId));
   },
 
@@ -165,7 +230,7 @@ export const routes: Readonly<Record<string, RouteResolver>> = {
     }),
 
   "/v1/providers/:providerId": (path, _query, keys) => {
-    const providerId = parse(identifierSchema, path.providerId, "providerId");
+    const providerId = pathIdentifier(path, "providerId");
     return entity(
       `/v1/providers/${providerId}`,
       "provider",
@@ -185,8 +250,8 @@ export const routes: Readonly<Record<string, RouteResolver>> = {
     }),
 
   "/v1/orderbook/:gpuType": (path, query, keys) => {
-    const type = parse(identifierSchema, path.gpuType, "gpuType");
-    const q = parse(regionQuery, query);
+    const type = pathIdentifier(path, "gpuType");
+    const q = parseQuery(regionQuery, query);
     const key = normalisedKey(`/v1/orderbook/${type}`, [["region", q.region]]);
     const lookup = q.region
       ? entity(key, "order-book", keys.orderBook(type, q.region), tags.orderBook(type, q.region))

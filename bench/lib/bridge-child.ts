@@ -3,11 +3,15 @@ import { type RunningBridge, startBridgeServer } from "../../dev/bridge/server";
 
 let bridge: RunningBridge | undefined;
 
-process.on("message", (message: { kind: string; token?: string; redisUrl?: string }) => {
+process.on("message", (message: { kind: string; token?: string; redisUrl?: string; delayMs?: number }) => {
   const reply = (answer: unknown) => process.send?.(answer);
   switch (message.kind) {
     case "start":
-      startBridgeServer({ token: message.token ?? "", redisUrl: message.redisUrl ?? "" }).then(
+      startBridgeServer({
+        token: message.token ?? "",
+        redisUrl: message.redisUrl ?? "",
+        delayMs: message.delayMs ?? 0,
+      }).then(
         (running) => {
           bridge = running;
           reply({ kind: "ready", url: running.url });

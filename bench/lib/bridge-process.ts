@@ -6,9 +6,12 @@
 import { type ChildProcess, fork } from "node:child_process";
 import { fileURLToPath } from "node:url";
 import type { BridgeUsage } from "../../dev/bridge/app";
+import { checkDelayMs } from "../../dev/bridge/delay";
 
 export interface BridgeProcess {
   readonly url: string;
+  /** What each request waits before it is handled: one round trip to a Redis a hop away (dev/bridge/delay.ts). */
+  readonly delayMs: number;
   /** Requests and commands the bridge served since it started. */
   usage(): Promise<BridgeUsage>;
   stop(): Promise<void>;
@@ -45,17 +48,21 @@ function nextMessage(child: ChildProcess, kind: ChildMessage["kind"]): Promise<C
 export async function startBridgeProcess(options: {
   token: string;
   redisUrl: string;
+  /** Default 0. Checked here too, so a bad value fails before a process is forked. */
+  delayMs?: number;
 }): Promise<BridgeProcess> {
+  const delayMs = checkDelayMs(options.delayMs ?? 0);
   const child = fork(CHILD, [], {
     execArgv: ["--import", "tsx"],
     stdio: ["ignore", "inherit", "inherit", "ipc"],
   });
   const ready = nextMessage(child, "ready");
-  child.send({ kind: "start", ...options });
+  child.send({ kind: "start", ...options, delayMs });
   const { url } = (await ready) as { url: string };
   let stopped = false;
   return {
     url,
+    delayMs,
     async usage() {
       const answer = nextMessage(child, "usage");
       child.send({ kind: "usage" });

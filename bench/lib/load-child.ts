@@ -5,8 +5,10 @@
  */
 import autocannon from "autocannon";
 import { marketplaceEvent, signedDelivery } from "../../dev/local/marketplace-events";
-import type { LoadOptions, LoadPlan } from "./load";
-import type { LoadSummary } from "./results";
+import { percentiles } from "../scenarios/propagation";
+import { bodySizeBucket } from "./body-size";
+import type { LoadOptions, LoadPlan, ProbeOptions } from "./load";
+import type { LatencyProbe, LoadSummary } from "./results";
 import { zipfSampler } from "./zipf";
 
 type Request = autocannon.Request;
@@ -66,27 +68,36 @@ function requestsFor(plan: LoadPlan): Request[] {
   }
 }
 
-/** Adds an X-Cache tally to every request of the plan. */
-function tallied(requests: Request[], tally: Record<string, number>): Request[] {
-  const onResponse = (_status: number, _body: string, _context: object, headers: Record<string, unknown>) => {
+type BodyTally = NonNullable<LoadSummary["xCacheBodies"]>;
+
+/** Adds an X-Cache tally, with the body sizes per value, to every request of the plan. */
+function tallied(requests: Request[], tally: Record<string, number>, bodies: BodyTally): Request[] {
+  const onResponse = (_status: number, body: string, _context: object, headers: Record<string, unknown>) => {
     let value = "none";
     for (const [name, header] of Object.entries(headers ?? {})) {
       if (name.toLowerCase() === "x-cache") value = String(header);
     }
     tally[value] = (tally[value] ?? 0) + 1;
+    const bytes = Buffer.byteLength(body ?? "", "utf8");
+    const buckets = bodies[value] ?? {};
+    const bucket = bodySizeBucket(bytes);
+    const counted = buckets[bucket] ?? { responses: 0, bytes: 0 };
+    buckets[bucket] = { responses: counted.responses + 1, bytes: counted.bytes + bytes };
+    bodies[value] = buckets;
   };
   return requests.map((request) => ({ ...request, onResponse }) as Request);
 }
 
 async function run(options: LoadOptions): Promise<LoadSummary> {
   const tally: Record<string, number> = {};
+  const bodies: BodyTally = {};
   const requests = requestsFor(options.plan);
   const result = await autocannon({
     url: options.url,
     connections: options.connections,
     ...(options.amount !== undefined ? { amount: options.amount } : { duration: options.seconds ?? 5 }),
     ...(options.headers ? { headers: { ...options.headers } } : {}),
-    requests: options.tallyXCache ? tallied(requests, tally) : requests,
+    requests: options.tallyXCache ? tallied(requests, tally, bodies) : requests,
   });
   const total = result.requests.total;
   return {
@@ -103,12 +114,30 @@ async function run(options: LoadOptions): Promise<LoadSummary> {
           ),
         }
       : {}),
-    ...(options.tallyXCache ? { xCache: tally } : {}),
+    ...(options.tallyXCache ? { xCache: tally, xCacheBodies: bodies } : {}),
   };
 }
 
-process.once("message", (options: LoadOptions) => {
-  run(options).then(
+async function probe(options: ProbeOptions): Promise<LatencyProbe> {
+  const samples: number[] = [];
+  let errors = 0;
+  const until = performance.now() + options.seconds * 1000;
+  for (let next = 0; performance.now() < until; next++) {
+    const started = performance.now();
+    try {
+      const response = await fetch(`${options.url}${options.paths[next % options.paths.length]}`);
+      await response.arrayBuffer();
+      if (!response.ok) errors += 1;
+      else samples.push(performance.now() - started);
+    } catch {
+      errors += 1;
+    }
+  }
+  return { ...percentiles(samples), errors };
+}
+
+process.once("message", (options: LoadOptions | ProbeOptions) => {
+  ("kind" in options && options.kind === "probe" ? probe(options) : run(options as LoadOptions)).then(
     (summary) => process.send?.({ ok: true, summary }, () => process.exit(0)),
     (error: unknown) =>
       process.send?.({ ok: false, error: (error as Error).stack ?? String(error) }, () => process.exit(1)),

@@ -6,7 +6,7 @@ import { fork } from "node:child_process";
 import { fileURLToPath } from "node:url";
 import type { MiniflareWorker } from "../../dev/local/miniflare-worker";
 import { processCpuMs } from "./process-cpu";
-import type { LoadSummary } from "./results";
+import type { LatencyProbe, LoadSummary } from "./results";
 
 export type LoadPlan =
   /** Each request takes the next path, round robin across all connections. */
@@ -37,6 +37,19 @@ export interface LoadOptions {
   readonly tallyXCache?: boolean;
 }
 
+/**
+ * One request at a time over one kept-alive connection, timed to the microsecond: what one
+ * request costs, where a saturating run's latency is mostly its wait in the queue
+ * (p50 ≈ connections ÷ throughput, whichever Worker answers).
+ */
+export interface ProbeOptions {
+  readonly kind: "probe";
+  /** Base URL; requests go round robin over the paths. */
+  readonly url: string;
+  readonly paths: readonly string[];
+  readonly seconds: number;
+}
+
 export class LoadError extends Error {
   override readonly name = "LoadError";
 }
@@ -44,13 +57,21 @@ export class LoadError extends Error {
 const CHILD = fileURLToPath(new URL("./load-child.ts", import.meta.url));
 
 export function runLoad(options: LoadOptions): Promise<LoadSummary> {
+  return askChild<LoadSummary>(options);
+}
+
+export function runLatencyProbe(options: Omit<ProbeOptions, "kind">): Promise<LatencyProbe> {
+  return askChild<LatencyProbe>({ kind: "probe", ...options });
+}
+
+function askChild<T>(options: LoadOptions | ProbeOptions): Promise<T> {
   return new Promise((resolve, reject) => {
     const child = fork(CHILD, [], {
       execArgv: ["--import", "tsx"],
       stdio: ["ignore", "inherit", "inherit", "ipc"],
     });
     let answered = false;
-    child.once("message", (message: { ok: true; summary: LoadSummary } | { ok: false; error: string }) => {
+    child.once("message", (message: { ok: true; summary: T } | { ok: false; error: string }) => {
       answered = true;
       if (message.ok) resolve(message.summary);
       else reject(new LoadError(`load generator failed: ${message.error}`));

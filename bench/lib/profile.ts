@@ -1,9 +1,11 @@
-/** How long and how hard each scenario runs; `quick` must finish the whole suite in under 2 minutes. */
+/** How long and how hard each scenario runs; `quick` must finish the whole suite in about 5 minutes. */
 export interface BenchProfile {
   readonly name: "full" | "quick" | "smoke";
   readonly connections: number;
   /** Seconds per load run. */
   readonly seconds: number;
+  /** Seconds of one-request-at-a-time latency probing per peer and Redis distance. */
+  readonly latencyProbeSeconds: number;
   /** L1-ceiling rounds (bare and ours alternated). */
   readonly rounds: number;
   readonly mixSeconds: number;
@@ -26,6 +28,10 @@ export interface BenchProfile {
   readonly freshnessReaders: number;
   /** One booking, cancellation or price change per this interval. */
   readonly freshnessEventIntervalMs: number;
+  /** Timing runs per body and codec in the compression measurement (the median is kept). */
+  readonly compressionRuns: number;
+  /** Bodies timed per size bucket (all bodies are compressed once for the sizes). */
+  readonly compressionTimedBodies: number;
 }
 
 export const PROFILES: Readonly<Record<BenchProfile["name"], BenchProfile>> = {
@@ -33,6 +39,7 @@ export const PROFILES: Readonly<Record<BenchProfile["name"], BenchProfile>> = {
     name: "full",
     connections: 32,
     seconds: 10,
+    latencyProbeSeconds: 5,
     rounds: 3,
     mixSeconds: 60,
     mixDeliveriesPerSecond: 2,
@@ -46,11 +53,14 @@ export const PROFILES: Readonly<Record<BenchProfile["name"], BenchProfile>> = {
     freshnessSeconds: 30,
     freshnessReaders: 6,
     freshnessEventIntervalMs: 250,
+    compressionRuns: 51,
+    compressionTimedBodies: 24,
   },
   quick: {
     name: "quick",
     connections: 32,
     seconds: 3,
+    latencyProbeSeconds: 2,
     rounds: 2,
     mixSeconds: 12,
     mixDeliveriesPerSecond: 2,
@@ -64,12 +74,15 @@ export const PROFILES: Readonly<Record<BenchProfile["name"], BenchProfile>> = {
     freshnessSeconds: 12,
     freshnessReaders: 6,
     freshnessEventIntervalMs: 250,
+    compressionRuns: 31,
+    compressionTimedBodies: 12,
   },
   /** For the test that the harness starts and writes valid results; its figures mean nothing. */
   smoke: {
     name: "smoke",
     connections: 4,
     seconds: 0.5,
+    latencyProbeSeconds: 0.3,
     rounds: 1,
     mixSeconds: 1,
     mixDeliveriesPerSecond: 5,
@@ -84,5 +97,7 @@ export const PROFILES: Readonly<Record<BenchProfile["name"], BenchProfile>> = {
     freshnessSeconds: 2.5,
     freshnessReaders: 4,
     freshnessEventIntervalMs: 200,
+    compressionRuns: 3,
+    compressionTimedBodies: 2,
   },
 };

@@ -6,7 +6,22 @@
  * separators, milliseconds with one decimal, ratios with two decimals (two significant digits
  * below 0.01, so a tiny ratio does not print as 0.00×), percentages with two decimals.
  */
-import type { BenchResults, FreshnessMode, LoadSummary, PeerResult, Percentiles } from "./results";
+import { BODY_SIZE_BUCKET_NAMES } from "./body-size";
+import {
+  redisUsdPerMillionRequests,
+  UPSTASH_PAYG_USD_PER_GB_BEYOND_FREE,
+  WORKERS_USD_PER_MILLION_CPU_MS,
+} from "./pricing";
+import type {
+  BenchResults,
+  DistanceComparison,
+  FreshnessMode,
+  LoadSummary,
+  MixResult,
+  PeerLoad,
+  PeerResult,
+  Percentiles,
+} from "./results";
 
 const DASH = "—";
 
@@ -40,6 +55,19 @@ export function formatRatio(value: number): string {
 /** A 0..1 share as a percentage with two decimals: `98.50%`. */
 export function formatPercent(share: number): string {
   return `${fixed(share * 100, 2)}%`;
+}
+
+/** Milliseconds measured to the microsecond, two decimals: `0.62 ms`. */
+export function formatMsFine(value: number): string {
+  return `${fixed(value, 2)} ms`;
+}
+
+/** US dollars: two decimals from 1 up (`USD 2.00`), two significant digits below (`USD 0.049`, `USD 0.0012`). */
+export function formatUsd(value: number): string {
+  if (!Number.isFinite(value)) return DASH;
+  if (value > 0 && value < 1e-6) return "< USD 0.000001";
+  if (value > 0 && value < 1) return `USD ${value.toPrecision(2)}`;
+  return `USD ${fixed(value, 2)}`;
 }
 
 /** Bytes as KiB with one decimal: `38.4 KiB`. */
@@ -130,6 +158,84 @@ function freshnessSection(results: BenchResults): string[] {
     `- Bookings shown through the front within the bound: ${shown(on)} (before the fix: ${shown(off)}).`,
     `- Back cache: ${back(on)} (before the fix: ${back(off)}).`,
     `- Workers Cache purge calls per 1,000 events: ${formatPer1k(f.workersCachePurgeCallsPer1kEvents)} (bookings and price changes name only 1 s classes, which are not purged).`,
+  ];
+}
+
+function compressionSection(results: BenchResults): string[] {
+  const c = results.compression;
+  const share = (after: number, before: number) => (before > 0 ? formatPercent(after / before) : DASH);
+  const us = (value: number) => `${fixed(value, 0)} µs`;
+  const rows = BODY_SIZE_BUCKET_NAMES.map((name) => {
+    const b = c.buckets.find((item) => item.bucket === name);
+    if (!b || b.bodies === 0) return [name, "0", DASH, DASH, DASH, DASH, DASH, DASH, DASH, DASH];
+    return [
+      name,
+      formatInt(b.bodies),
+      formatInt(b.bytes / b.bodies),
+      share(b.gzipBytes, b.bytes),
+      share(b.deflateRawBytes, b.bytes),
+      `${us(b.gzip.compressUs)} / ${us(b.gzip.decompressUs)}`,
+      `${us(b.deflateRaw.compressUs)} / ${us(b.deflateRaw.decompressUs)}`,
+      `${us(b.zlibGzip.compressUs)} / ${us(b.zlibGzip.decompressUs)}`,
+      formatInt(b.timedBodies),
+      formatInt(b.bytes),
+    ];
+  });
+  const l2 = c.mixL2;
+  // Billed gigabytes are decimal.
+  const perMillion = (bytesPer1k: number) => (bytesPer1k * 1000) / 1e9;
+  const estimates = l2.estimates.map((e) => {
+    const savedGb = perMillion(l2.bytesPer1k - e.bytesPer1k);
+    return [
+      e.format,
+      `≥ ${formatKiB(e.thresholdBytes)}`,
+      formatKiB(e.bytesPer1k),
+      formatPercent(e.savedShare),
+      `${fixed(e.cpuMsPer1k, 2)} ms`,
+      formatUsd(savedGb * UPSTASH_PAYG_USD_PER_GB_BEYOND_FREE),
+      formatUsd(e.cpuMsPer1k * 1000 * (WORKERS_USD_PER_MILLION_CPU_MS / 1_000_000)),
+    ];
+  });
+  return [
+    ...table(
+      [
+        "Body size",
+        "Bodies",
+        "Mean B",
+        "gzip size",
+        "deflate-raw size",
+        "gzip µs compress / decompress",
+        "deflate-raw µs",
+        "node:zlib gzip µs (floor)",
+        "timed",
+        "Bytes",
+      ],
+      ["l", "r", "r", "r", "r", "r", "r", "r", "r", "r"],
+      rows,
+    ),
+    "",
+    `In the mix (Redis ${formatInt(l2.redisDelayMs)} ms away): ${fixed(l2.valueReadsPer1k, 1)} L2 values read and ` +
+      `${fixed(l2.valueWritesPer1k, 1)} written per 1,000 requests (our engine's /_cache/stats), sized like the answers that ` +
+      `came out of L2 or went into it (X-Cache L2, ORIGIN, STALE): ${formatKiB(l2.bytesPer1k)} of values per 1,000 requests uncompressed. ` +
+      "Compressed values counted as base64 text (the REST API carries JSON strings); the Worker's CPU from the CompressionStream times above (an upper bound: workerd's is native, nearer the node:zlib floor).",
+    "",
+    ...table(
+      [
+        "Format",
+        "Compress",
+        "L2 bytes / 1k req",
+        "Saved",
+        "Worker CPU / 1k req",
+        "Bandwidth saved / M req",
+        "CPU cost / M req",
+      ],
+      ["l", "l", "r", "r", "r", "r", "r"],
+      estimates,
+    ),
+    "",
+    `Bandwidth at Upstash's USD ${UPSTASH_PAYG_USD_PER_GB_BEYOND_FREE}/GB beyond the first 200 GB a month (pay-as-you-go); ` +
+      `CPU at Workers' USD ${WORKERS_USD_PER_MILLION_CPU_MS} per million CPU-ms. Commands, which Upstash bills per request, do not change: ` +
+      `the mix's cost ${formatUsd(results.mix.redisUsdPerMillionRequests)} per million requests either way.`,
   ];
 }
 
@@ -238,26 +344,103 @@ export function renderMarkdownSummary(results: BenchResults, options: { chartFil
     ]),
   );
 
-  const m = r.mix;
-  section(
-    `**3 · Realistic mix** — ${formatInt(m.keys)} keys, Zipf s = ${fixed(m.zipfS, 2)}, ` +
-      `${formatInt(m.requests)} requests, ${formatInt(m.eventsSent)} events sent ` +
-      `(${fixed(m.eventsPerSecond, 1)}/s), ${formatInt(m.staleServed)} stale responses, ${formatInt(m.non2xx)} non-2xx`,
+  const far = r.peersAtRedisDelay;
+  const farRow = (name: string, x: PeerLoad) => [
+    name,
+    formatInt(x.rps),
+    formatMs(x.p50Ms),
+    formatMs(x.p99Ms),
+    formatPer1k(x.redisCommandsPer1k),
+    formatUsd(redisUsdPerMillionRequests(x.redisCommandsPer1k)),
+    formatCpu(x.load),
+  ];
+  const distanceRow = (x: DistanceComparison, naive: PeerLoad, ours: PeerLoad) => [
+    x.redisDelayMs === 0 ? "loopback" : `${formatInt(x.redisDelayMs)} ms`,
+    `${formatInt(ours.rps)} / ${formatInt(naive.rps)}`,
+    formatRatio(x.throughputVsNaive),
+    formatRatio(x.underLoad.p50VsNaive),
+    formatRatio(x.underLoad.p99VsNaive),
+    `${formatMsFine(x.oneAtATime.ours.p50)} / ${formatMsFine(x.oneAtATime.naive.p50)}`,
+    formatRatio(x.oneAtATime.p50VsNaive),
+    formatRatio(x.oneAtATime.p99VsNaive),
+  ];
+  const lv = r.latencyVsNaive;
+  out.push(
+    "",
+    `Ours ÷ naive with the Workers' Redis on loopback and ${formatInt(s.redisDelayMs)} ms away per request (one round trip to Upstash from the edge). ` +
+      "Under load the Workers are saturated, so p50 there is mostly the queue (connections ÷ throughput); " +
+      "one at a time is one request after another on one connection, timed to the microsecond.",
+    "",
     ...table(
-      ["L1 hit", "L2 hit", "Overall", "Redis cmds / 1k", "p50", "p99", "req/s"],
-      ["r", "r", "r", "r", "r", "r", "r"],
       [
-        [
-          formatPercent(m.l1HitRatio),
-          formatPercent(m.l2HitRatio),
-          formatPercent(m.overallHitRatio),
-          formatPer1k(m.redisCommandsPer1k),
-          formatMs(m.p50Ms),
-          formatMs(m.p99Ms),
-          formatInt(m.rps),
-        ],
+        "Redis",
+        "req/s ours / naive",
+        "throughput",
+        "p50 under load",
+        "p99 under load",
+        "p50 one at a time, ours / naive",
+        "p50",
+        "p99",
       ],
+      ["l", "r", "r", "r", "r", "r", "r", "r"],
+      [distanceRow(lv.loopback, p.naive, p.ours), distanceRow(lv.distant, far.naive, far.ours)],
     ),
+    "",
+    `The peers with Redis ${formatInt(s.redisDelayMs)} ms away (Redis cost at Upstash's pay-as-you-go price):`,
+    "",
+    ...table(
+      ["Worker", "req/s", "p50", "p99", "Redis cmds / 1k", "Redis / M req", "Worker CPU / 1k req"],
+      ["l", "r", "r", "r", "r", "r", "r"],
+      [farRow("naive Upstash GET", far.naive), farRow("hono/cache", far.honoCache), farRow("ours", far.ours)],
+    ),
+    ...loadWarnings("failed requests", [
+      ["naive", far.naive.load],
+      ["hono/cache", far.honoCache.load],
+      ["ours", far.ours.load],
+    ]),
+  );
+
+  const m = r.mix;
+  const distance = (x: MixResult) => (x.redisDelayMs === 0 ? "loopback" : `${formatInt(x.redisDelayMs)} ms`);
+  const mixRow = (x: MixResult) => [
+    distance(x),
+    formatInt(x.requests),
+    formatPercent(x.l1HitRatio),
+    formatPercent(x.l2HitRatio),
+    formatPercent(x.overallHitRatio),
+    formatPer1k(x.redisCommandsPer1k),
+    formatUsd(x.redisUsdPerMillionRequests),
+    fixed(x.originFetchesPer1k, 2),
+    formatMs(x.p50Ms),
+    formatMs(x.p99Ms),
+    formatInt(x.rps),
+    `${formatInt(x.eventsSent)} (${fixed(x.eventsPerSecond, 1)}/s)`,
+    formatInt(x.staleServed),
+  ];
+  section(
+    `**3 · Realistic mix** — ${formatInt(m.keys)} keys, Zipf s = ${fixed(m.zipfS, 2)}; the targets hold the run ` +
+      `with Redis ${distance(m)}${m.redisDelayMs === 0 ? "" : " away"}; ${formatInt(m.non2xx + r.mixLoopback.non2xx)} non-2xx`,
+    ...table(
+      [
+        "Redis",
+        "Requests",
+        "L1 hit",
+        "L2 hit",
+        "Overall",
+        "Redis cmds / 1k",
+        "Redis / M req",
+        "Origin fetches / 1k",
+        "p50",
+        "p99",
+        "req/s",
+        "Events sent",
+        "Stale",
+      ],
+      ["l", "r", "r", "r", "r", "r", "r", "r", "r", "r", "r", "r", "r"],
+      [mixRow(r.mixLoopback), mixRow(m)],
+    ),
+    "",
+    `Redis / M req is the commands at Upstash's pay-as-you-go list price (USD 0.20 per 100,000 commands); origin fetches are the public GETs the sample origin counted during the run.`,
   );
 
   const pm = r.propagationMs;
@@ -356,6 +539,12 @@ export function renderMarkdownSummary(results: BenchResults, options: { chartFil
           `\`L1_SYNC_INTERVAL_MS\` (${formatInt(fr.syncIntervalMs)} ms) + ${formatInt(fr.marginMs)} ms; ` +
           `"before the fix" is \`ORIGIN_VERSION_PARAM=""\``,
     ...freshnessSection(r),
+  );
+
+  section(
+    `**9 · Compression of L2 values** (measured, not implemented) — ${formatInt(r.compression.bodies)} bodies of the mix's keys, ` +
+      `${cell(r.compression.runtime)}, CPU per body the median of ${formatInt(r.compression.runsPerBody)} runs`,
+    ...compressionSection(r),
   );
 
   // A destination with spaces or parentheses needs the <...> form.

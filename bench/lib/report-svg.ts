@@ -1,7 +1,7 @@
 /**
  * Renders `BenchResults` as one self-contained SVG chart (960×640, 2×2 panels): throughput at
  * the edge, staleness after an update, propagation per stage, and the mix's hit ratio / Redis
- * cost with the engine-vs-bentocache ratios. No fonts, scripts, ids or clocks: the same input
+ * cost / origin fetches with the engine-vs-bentocache ratios. No fonts, scripts, ids or clocks: the same input
  * always gives the same bytes.
  */
 
@@ -13,6 +13,7 @@ import {
   formatPercent,
   formatRatio,
   formatStaleness,
+  formatUsd,
 } from "./report-markdown";
 import type { BenchResults, Percentiles } from "./results";
 
@@ -54,6 +55,10 @@ function px(value: number): number {
 
 function size(value: number): number {
   return Math.max(0, px(value));
+}
+
+function fixed2(value: number): string {
+  return (Math.round(finite(value) * 100) / 100).toFixed(2);
 }
 
 function finite(value: number): number {
@@ -331,6 +336,16 @@ function mixPanel(r: BenchResults, box: Box): string[] {
       bar.y + bar.h + 46,
       `Redis commands per 1,000 requests: ${formatPer1k(m.redisCommandsPer1k)}`,
       { size: 13, weight: "bold" },
+    ),
+    text(
+      bar.x,
+      bar.y + bar.h + 62,
+      clip(
+        `origin fetches per 1,000: ${fixed2(m.originFetchesPer1k)} · Redis ${formatUsd(m.redisUsdPerMillionRequests)} per M requests · Redis ${formatInt(m.redisDelayMs)} ms away`,
+        box.w - 28,
+        11,
+      ),
+      { size: 11, fill: COLOR.muted },
     ),
     line(box.x + 14, box.y + 136, box.x + box.w - 14, box.y + 136, COLOR.grid),
     text(box.x + 14, box.y + 158, "Engine vs bentocache in Node (ours ÷ bentocache ops/s)", {

@@ -5,6 +5,7 @@
  */
 import { z } from "zod";
 import { DATA_CLASS_NAMES } from "../../core/data-classes";
+import { BODY_SIZE_BUCKET_NAMES } from "./body-size";
 
 const count = z.number().int().nonnegative();
 const ms = z.number().nonnegative();
@@ -24,22 +25,58 @@ export const loadSummarySchema = z.object({
   statusCodes: z.record(z.string(), count).optional(),
   /** Responses per X-Cache value, when the run tallied them. */
   xCache: z.record(z.string(), count).optional(),
+  /** With the tally: per X-Cache value, the responses and body bytes in each size bucket (bench/lib/body-size.ts). */
+  xCacheBodies: z
+    .record(
+      z.string(),
+      z.partialRecord(z.enum(BODY_SIZE_BUCKET_NAMES), z.object({ responses: count, bytes: count })),
+    )
+    .optional(),
 });
 export type LoadSummary = z.infer<typeof loadSummarySchema>;
 
 export const percentilesSchema = z.object({ count, p50: ms, p99: ms, max: ms });
 export type Percentiles = z.infer<typeof percentilesSchema>;
 
-export const peerSchema = z.object({
+/** One request at a time, timed in the load process to the microsecond (bench/lib/load.ts ProbeOptions). */
+export const latencyProbeSchema = percentilesSchema.extend({ errors: count });
+export type LatencyProbe = z.infer<typeof latencyProbeSchema>;
+
+/** One peer Worker under the peers' load. */
+export const peerLoadSchema = z.object({
   rps: z.number().nonnegative(),
   p50Ms: ms,
   p99Ms: ms,
   redisCommandsPer1k: z.number().nonnegative(),
+  load: loadSummarySchema,
+});
+export type PeerLoad = z.infer<typeof peerLoadSchema>;
+
+/** Ours against the naive Upstash Worker with Redis at one distance. */
+export const distanceComparisonSchema = z.object({
+  /** What the Workers' bridge added to every request (0: loopback). */
+  redisDelayMs: ms,
+  throughputVsNaive: ratio,
+  /**
+   * p50 and p99 of the throughput runs, ours ÷ naive. Those runs saturate the Workers, so
+   * their latency is mostly queueing (p50 ≈ connections ÷ throughput) and restates throughput.
+   */
+  underLoad: z.object({ p50VsNaive: ratio, p99VsNaive: ratio }),
+  /** One request at a time over the same paths: what a request costs, the latency the issue means. */
+  oneAtATime: z.object({
+    p50VsNaive: ratio,
+    p99VsNaive: ratio,
+    naive: latencyProbeSchema,
+    ours: latencyProbeSchema,
+  }),
+});
+export type DistanceComparison = z.infer<typeof distanceComparisonSchema>;
+
+export const peerSchema = peerLoadSchema.extend({
   /** Time from the update's webhook request until this Worker served the new body. */
   stalenessMs: ms,
   /** True when the Worker still served the old body when the probe gave up (stalenessMs is then the probe's limit). */
   stalenessCapped: z.boolean(),
-  load: loadSummarySchema,
 });
 export type PeerResult = z.infer<typeof peerSchema>;
 
@@ -119,6 +156,91 @@ export const freshnessTiersSchema = z.union([
 ]);
 export type FreshnessTiers = z.infer<typeof freshnessTiersSchema>;
 
+/** The realistic mix, with the Workers' Redis at one distance. */
+export const mixSchema = z.object({
+  /** What the Workers' bridge added to every request during the mix (settings.redisDelayMs). */
+  redisDelayMs: ms,
+  keys: count,
+  zipfS: z.number().positive(),
+  requests: count,
+  rps: z.number().nonnegative(),
+  l1HitRatio: ratio,
+  l2HitRatio: ratio,
+  overallHitRatio: ratio,
+  redisCommandsPer1k: z.number().nonnegative(),
+  p50Ms: ms,
+  p99Ms: ms,
+  non2xx: count,
+  eventsSent: count,
+  eventsPerSecond: z.number().nonnegative(),
+  staleServed: count,
+  workerCpuMsPer1k: z.number().nonnegative().optional(),
+  /** Public GETs the sample origin answered during the measured run: each one origin fetch. */
+  originFetches: count,
+  originFetchesPer1k: z.number().nonnegative(),
+  /** redisCommandsPer1k at Upstash's pay-as-you-go list price (bench/lib/pricing.ts). */
+  redisUsdPerMillionRequests: z.number().nonnegative(),
+});
+export type MixResult = z.infer<typeof mixSchema>;
+
+/** Median µs per body of one codec, over the bodies timed in a bucket (each body its own median of many runs). */
+const codecTimingSchema = z.object({ compressUs: ms, decompressUs: ms });
+
+export const COMPRESSION_FORMATS = ["gzip", "deflate-raw"] as const;
+
+/** Bodies of one size bucket, every one compressed once by each codec. */
+export const compressionBucketSchema = z.object({
+  bucket: z.enum(BODY_SIZE_BUCKET_NAMES),
+  bodies: count,
+  bytes: count,
+  /** Compressed sizes, raw bytes (what a binary-safe store would keep). */
+  gzipBytes: count,
+  deflateRawBytes: count,
+  /** Bodies of the bucket that were timed (spread over its sizes). */
+  timedBodies: count,
+  gzip: codecTimingSchema,
+  deflateRaw: codecTimingSchema,
+  /** node:zlib's synchronous gzip on the same bodies: the codec alone, the floor a native CompressionStream nears. */
+  zlibGzip: codecTimingSchema,
+});
+
+/** One compression policy applied to the mix's L2 traffic: bodies at or above the threshold compressed. */
+export const compressionEstimateSchema = z.object({
+  format: z.enum(COMPRESSION_FORMATS),
+  thresholdBytes: count,
+  /** L2 value bytes moved per 1,000 edge requests, compressed values counted as base64 text (the REST API carries JSON strings). */
+  bytesPer1k: z.number().nonnegative(),
+  /** 1 − bytesPer1k ÷ the uncompressed figure. */
+  savedShare: z.number(),
+  /** CPU the Worker would spend per 1,000 edge requests: compressing the values it writes, inflating the ones it reads. */
+  cpuMsPer1k: z.number().nonnegative(),
+});
+
+export const compressionSchema = z.object({
+  /** Where the CPU times were taken: Node's CompressionStream (workerd's is native code, likely faster). */
+  runtime: z.string(),
+  /** Distinct bodies measured: every key of the mix's universe, as the sample origin answers it. */
+  bodies: count,
+  runsPerBody: count,
+  buckets: z.array(compressionBucketSchema),
+  mixL2: z.object({
+    redisDelayMs: ms,
+    requests: count,
+    /** Loads our Worker answered from L2 (background refreshes included), and origin fills it wrote, from /_cache/stats. */
+    valueReadsPer1k: z.number().nonnegative(),
+    valueWritesPer1k: z.number().nonnegative(),
+    /** Answers whose body came out of L2 or went into it (X-Cache L2, ORIGIN, STALE), by size bucket: the sizes L2 moves. */
+    sampledBodies: z.partialRecord(
+      z.enum(BODY_SIZE_BUCKET_NAMES),
+      z.object({ responses: count, bytes: count }),
+    ),
+    /** Value bytes moved per 1,000 edge requests without compression. */
+    bytesPer1k: z.number().nonnegative(),
+    estimates: z.array(compressionEstimateSchema),
+  }),
+});
+export type CompressionResults = z.infer<typeof compressionSchema>;
+
 export const benchResultsSchema = z.object({
   startedAt: z.iso.datetime(),
   finishedAt: z.iso.datetime(),
@@ -137,6 +259,8 @@ export const benchResultsSchema = z.object({
     connections: count,
     secondsPerRun: z.number().positive(),
     l1SyncIntervalMs: count,
+    /** The round trip the distant Workers' bridge adds per request (`--redis-delay-ms`). */
+    redisDelayMs: ms,
   }),
 
   // 1. L1 ceiling
@@ -163,25 +287,15 @@ export const benchResultsSchema = z.object({
     /** What each peer's cache lifetime was for the probed path (the origin's s-maxage). */
     peerTtlSeconds: count,
   }),
+  /** The same load with every Workers' Redis request delayed by settings.redisDelayMs (no staleness probe). */
+  peersAtRedisDelay: z.object({ naive: peerLoadSchema, honoCache: peerLoadSchema, ours: peerLoadSchema }),
+  /** Ours ÷ naive at both distances: throughput and latency side by side. */
+  latencyVsNaive: z.object({ loopback: distanceComparisonSchema, distant: distanceComparisonSchema }),
 
-  // 3. Realistic mix
-  mix: z.object({
-    keys: count,
-    zipfS: z.number().positive(),
-    requests: count,
-    rps: z.number().nonnegative(),
-    l1HitRatio: ratio,
-    l2HitRatio: ratio,
-    overallHitRatio: ratio,
-    redisCommandsPer1k: z.number().nonnegative(),
-    p50Ms: ms,
-    p99Ms: ms,
-    non2xx: count,
-    eventsSent: count,
-    eventsPerSecond: z.number().nonnegative(),
-    staleServed: count,
-    workerCpuMsPer1k: z.number().nonnegative().optional(),
-  }),
+  // 3. Realistic mix: with the Workers' Redis settings.redisDelayMs away (the targets' figures) …
+  mix: mixSchema,
+  /** … and on loopback, for comparison. */
+  mixLoopback: mixSchema,
 
   // 4. Propagation
   propagationMs: z.object({
@@ -236,6 +350,9 @@ export const benchResultsSchema = z.object({
 
   // 8. Freshness through every tier
   freshnessTiers: freshnessTiersSchema,
+
+  // 9. Compression of L2 values: measured, not implemented
+  compression: compressionSchema,
 
   targets: z.array(targetSchema),
 });

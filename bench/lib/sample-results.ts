@@ -3,7 +3,7 @@
  * running the suite. The numbers are made up but internally consistent (ratios match the raw
  * values, targets match the measurements) and two targets are missed so the ❌ path shows.
  */
-import type { BenchResults, FreshnessMode, LoadSummary, PeerResult } from "./results";
+import type { BenchResults, FreshnessMode, LatencyProbe, LoadSummary, PeerLoad, PeerResult } from "./results";
 
 const SECONDS = 10;
 const CONNECTIONS = 50;
@@ -28,6 +28,14 @@ function peer(
     stalenessCapped: false,
     load: load(rps, p50Ms, p99Ms),
   };
+}
+
+function peerLoad(rps: number, p50Ms: number, p99Ms: number, redisCommandsPer1k: number): PeerLoad {
+  return { rps, p50Ms, p99Ms, redisCommandsPer1k, load: load(rps, p50Ms, p99Ms) };
+}
+
+function probe(p50: number, p99: number, count: number): LatencyProbe {
+  return { count, p50, p99, max: p99 * 1.5, errors: 0 };
 }
 
 function freshnessMode(originVersionParam: string, availabilityBeyond: number): FreshnessMode {
@@ -79,6 +87,27 @@ function freshnessMode(originVersionParam: string, availabilityBeyond: number): 
   };
 }
 
+function bucket(
+  name: BenchResults["compression"]["buckets"][number]["bucket"],
+  bodies: number,
+  bytes: number,
+  ratio: number,
+  compressUs: number,
+  decompressUs: number,
+): BenchResults["compression"]["buckets"][number] {
+  return {
+    bucket: name,
+    bodies,
+    bytes,
+    gzipBytes: Math.round(bytes * ratio) + bodies * 18,
+    deflateRawBytes: Math.round(bytes * ratio),
+    timedBodies: 24,
+    gzip: { compressUs, decompressUs },
+    deflateRaw: { compressUs: compressUs * 0.95, decompressUs: decompressUs * 0.95 },
+    zlibGzip: { compressUs: compressUs * 0.4, decompressUs: decompressUs * 0.3 },
+  };
+}
+
 export const SAMPLE_RESULTS: BenchResults = {
   startedAt: "2026-05-04T09:12:31.000Z",
   finishedAt: "2026-05-04T09:21:07.000Z",
@@ -93,7 +122,7 @@ export const SAMPLE_RESULTS: BenchResults = {
     node: "v24.11.1",
     redisServer: "7.4.2",
   },
-  settings: { connections: CONNECTIONS, secondsPerRun: SECONDS, l1SyncIntervalMs: 500 },
+  settings: { connections: CONNECTIONS, secondsPerRun: SECONDS, l1SyncIntervalMs: 500, redisDelayMs: 20 },
 
   // 1. L1 ceiling
   l1HitVsBareThroughputRatio: 0.92,
@@ -119,9 +148,39 @@ export const SAMPLE_RESULTS: BenchResults = {
     stalenessPath: "/v1/gpus/a100-pcie-40g",
     peerTtlSeconds: 5,
   },
+  peersAtRedisDelay: {
+    naive: peerLoad(620, 78, 160, 1000),
+    honoCache: peerLoad(3900, 12.1, 27.8, 0),
+    ours: peerLoad(4500, 10.6, 24.5, 2.3),
+  },
+  latencyVsNaive: {
+    loopback: {
+      redisDelayMs: 0,
+      throughputVsNaive: 6.57,
+      underLoad: { p50VsNaive: 0.15, p99VsNaive: 0.17 },
+      oneAtATime: {
+        p50VsNaive: 0.5,
+        p99VsNaive: 0.45,
+        naive: probe(1.2, 2.4, 1600),
+        ours: probe(0.6, 1.08, 3300),
+      },
+    },
+    distant: {
+      redisDelayMs: 20,
+      throughputVsNaive: 7.26,
+      underLoad: { p50VsNaive: 0.14, p99VsNaive: 0.15 },
+      oneAtATime: {
+        p50VsNaive: 0.028,
+        p99VsNaive: 0.044,
+        naive: probe(21.4, 24.6, 92),
+        ours: probe(0.6, 1.08, 3300),
+      },
+    },
+  },
 
   // 3. Realistic mix
   mix: {
+    redisDelayMs: 20,
     keys: 10_000,
     zipfS: 1.1,
     requests: 43_500,
@@ -136,6 +195,30 @@ export const SAMPLE_RESULTS: BenchResults = {
     eventsSent: 200,
     eventsPerSecond: 20,
     staleServed: 3,
+    originFetches: 130,
+    originFetchesPer1k: 2.99,
+    redisUsdPerMillionRequests: 0.0492,
+  },
+
+  mixLoopback: {
+    redisDelayMs: 0,
+    keys: 10_000,
+    zipfS: 1.1,
+    requests: 45_000,
+    rps: 4500,
+    l1HitRatio: 0.986,
+    l2HitRatio: 0.011,
+    overallHitRatio: 0.997,
+    redisCommandsPer1k: 25.1,
+    p50Ms: 10.2,
+    p99Ms: 28.9,
+    non2xx: 0,
+    eventsSent: 200,
+    eventsPerSecond: 20,
+    staleServed: 4,
+    originFetches: 120,
+    originFetchesPer1k: 2.67,
+    redisUsdPerMillionRequests: 0.0502,
   },
 
   // 4. Propagation
@@ -186,6 +269,50 @@ export const SAMPLE_RESULTS: BenchResults = {
     fixed: freshnessMode("_v", 0),
     beforeFix: freshnessMode("", 610),
     workersCachePurgeCallsPer1kEvents: 0,
+  },
+
+  // 9. Compression of L2 values
+  compression: {
+    runtime: "Node v24.11.1 CompressionStream",
+    bodies: 10_000,
+    runsPerBody: 51,
+    buckets: [
+      bucket("<1 KiB", 8_700, 5_100_000, 0.55, 70, 40),
+      bucket("1–4 KiB", 700, 1_650_000, 0.3, 110, 60),
+      bucket("4–16 KiB", 500, 4_200_000, 0.16, 260, 120),
+      bucket(">16 KiB", 100, 2_400_000, 0.12, 700, 300),
+    ],
+    mixL2: {
+      redisDelayMs: 20,
+      requests: 43_500,
+      valueReadsPer1k: 14,
+      valueWritesPer1k: 3,
+      sampledBodies: {
+        "<1 KiB": { responses: 400, bytes: 240_000 },
+        "1–4 KiB": { responses: 100, bytes: 230_000 },
+        "4–16 KiB": { responses: 150, bytes: 1_260_000 },
+        ">16 KiB": { responses: 10, bytes: 240_000 },
+      },
+      bytesPer1k: 50_742,
+      estimates: [
+        { format: "gzip", thresholdBytes: 1024, bytesPer1k: 17_000, savedShare: 0.665, cpuMsPer1k: 2.4 },
+        { format: "gzip", thresholdBytes: 4096, bytesPer1k: 21_600, savedShare: 0.574, cpuMsPer1k: 1.9 },
+        {
+          format: "deflate-raw",
+          thresholdBytes: 1024,
+          bytesPer1k: 16_800,
+          savedShare: 0.669,
+          cpuMsPer1k: 2.3,
+        },
+        {
+          format: "deflate-raw",
+          thresholdBytes: 4096,
+          bytesPer1k: 21_500,
+          savedShare: 0.576,
+          cpuMsPer1k: 1.8,
+        },
+      ],
+    },
   },
 
   targets: [

@@ -5,6 +5,14 @@ type Figures = Omit<BenchResults, "targets">;
 
 const int = (value: number) => Math.round(value).toLocaleString("en-US");
 const msText = (value: number) => `${value.toFixed(0)} ms`;
+const msFine = (value: number) => `${value.toFixed(2)} ms`;
+const ratioText = (value: number) => `${value.toFixed(value > 0 && value < 0.01 ? 4 : 3)}×`;
+
+/** Both Workers were timed, every probe answered: a ratio to hold to a target. */
+function probed(comparison: Figures["latencyVsNaive"]["distant"]): boolean {
+  const { naive, ours } = comparison.oneAtATime;
+  return naive.count > 0 && ours.count > 0 && naive.errors === 0 && ours.errors === 0;
+}
 
 /**
  * Freshness through every tier: per class read, no read older than its bound (as configured;
@@ -37,6 +45,7 @@ export function freshnessTargets(freshness: Figures["freshnessTiers"]): TargetCh
 export function checkTargets(results: Figures): TargetCheck[] {
   const edgeBound = results.settings.l1SyncIntervalMs + 100;
   const { peers, mix, propagationMs: propagation } = results;
+  const { distant } = results.latencyVsNaive;
   const check = (name: string, target: string, measured: string, met: boolean): TargetCheck => ({
     name,
     target,
@@ -57,7 +66,7 @@ export function checkTargets(results: Figures): TargetCheck[] {
         results.peerComparison.workerCpuVsNaive === undefined
           ? ""
           : `; Worker CPU per request ${results.peerComparison.workerCpuVsNaive.toFixed(2)}× naive's`
-      })`,
+      }; ${distant.throughputVsNaive.toFixed(1)}× with Redis ${int(distant.redisDelayMs)} ms away)`,
       results.peerComparison.throughputVsNaive >= 5,
     ),
     check(
@@ -73,16 +82,30 @@ export function checkTargets(results: Figures): TargetCheck[] {
       !peers.ours.stalenessCapped && peers.ours.stalenessMs <= edgeBound,
     ),
     check(
+      `Latency with Redis ${int(distant.redisDelayMs)} ms away: ours p50 vs naive Upstash Worker`,
+      "≤ 0.10×",
+      `${ratioText(distant.oneAtATime.p50VsNaive)} (${msFine(distant.oneAtATime.ours.p50)} vs ${msFine(distant.oneAtATime.naive.p50)}, one request at a time; ` +
+        `under load ${ratioText(distant.underLoad.p50VsNaive)}, ${msText(results.peersAtRedisDelay.ours.p50Ms)} vs ${msText(results.peersAtRedisDelay.naive.p50Ms)})`,
+      probed(distant) && distant.redisDelayMs > 0 && distant.oneAtATime.p50VsNaive <= 0.1,
+    ),
+    // The issue's "done when" for the mix: measured with the Workers' Redis a round trip away.
+    check(
       "Mix: overall hit ratio",
-      "≥ 99%",
-      `${(mix.overallHitRatio * 100).toFixed(2)}%`,
-      mix.overallHitRatio >= 0.99,
+      "≥ 99.5%",
+      `${(mix.overallHitRatio * 100).toFixed(2)}% (Redis ${int(mix.redisDelayMs)} ms away)`,
+      mix.requests > 0 && mix.overallHitRatio >= 0.995,
     ),
     check(
       "Mix: Redis commands per 1,000 requests",
-      "≤ 20",
-      mix.redisCommandsPer1k.toFixed(1),
-      mix.redisCommandsPer1k <= 20,
+      "≤ 10",
+      `${mix.redisCommandsPer1k.toFixed(1)} (USD ${mix.redisUsdPerMillionRequests.toFixed(2)} per million requests at pay-as-you-go)`,
+      mix.requests > 0 && mix.redisCommandsPer1k <= 10,
+    ),
+    check(
+      "Mix: origin fetches per 1,000 requests",
+      "≤ 2",
+      `${mix.originFetchesPer1k.toFixed(2)} (${int(mix.originFetches)} of ${int(mix.requests)})`,
+      mix.requests > 0 && mix.originFetchesPer1k <= 2,
     ),
     check("Propagation p99: Redis", "≤ 50 ms", msText(propagation.redis.p99), propagation.redis.p99 <= 50),
     check(
@@ -120,6 +143,12 @@ export function checkTargets(results: Figures): TargetCheck[] {
       "≥ 1.00 (on par)",
       `${results.engineVsBentocache.l1HitRatio.toFixed(2)}×`,
       results.engineVsBentocache.l1HitRatio >= 1,
+    ),
+    check(
+      "Engine vs bentocache, L2 hits",
+      "≥ 1.00 (on par)",
+      `${results.engineVsBentocache.l2HitRatio.toFixed(2)}×`,
+      results.engineVsBentocache.l2HitRatio >= 1,
     ),
     ...freshnessTargets(results.freshnessTiers),
   ];

@@ -2,17 +2,21 @@
  * 3. Realistic mix: Zipf (s = 1.1) over a key universe spanning every edge route, while
  * the booking system sends a steady stream of signed events (bookings, cancellations,
  * price changes). Hit ratios come from the X-Cache header of every response; Redis
- * commands from the bridge the Worker reads through.
+ * commands from the bridge the Worker reads through; origin fetches from the sample
+ * origin's counters. The Worker reads Redis through the bridge it is given: the bench runs
+ * the mix a round trip away (services.distantWorkerBridge), where Upstash is from the edge.
  */
 import { GPU_STATUSES } from "../../core/domain";
 import { deliverEvents, originAdmin, type WebhookEvent } from "../../dev/local/marketplace-events";
 import { GPU_TYPE_PROFILES, REGION_PROFILES } from "../../dev/origin/catalog";
 import { mulberry32 } from "../../dev/origin/generate";
 import type { OriginServer } from "../../dev/origin/server";
+import type { BridgeProcess } from "../lib/bridge-process";
 import { measuredLoad, runLoad } from "../lib/load";
+import { redisUsdPerMillionRequests } from "../lib/pricing";
 import type { BenchProfile } from "../lib/profile";
-import type { BenchResults } from "../lib/results";
-import { type BenchServices, WEBHOOK_SECRET } from "../lib/services";
+import type { LoadSummary, MixResult } from "../lib/results";
+import { BENCH_OPERATOR_TOKEN, type BenchServices, originRequests, WEBHOOK_SECRET } from "../lib/services";
 import { seededShuffle } from "../lib/zipf";
 
 export const ZIPF_S = 1.1;
@@ -130,12 +134,42 @@ function eventStream(services: BenchServices, deliveriesPerSecond: number) {
   };
 }
 
+/** What the mix moved through L2, for the compression estimate (bench/scenarios/compression.ts). */
+export interface MixL2Traffic {
+  readonly redisDelayMs: number;
+  readonly requests: number;
+  /** Loads answered from L2, background refreshes included (/_cache/stats hits.l2). */
+  readonly valueReads: number;
+  /** Loads answered by the origin: each fill writes its value to L2 (/_cache/stats hits.origin). */
+  readonly valueWrites: number;
+  /** The body sizes of answers that came out of L2 or went into it (X-Cache L2, ORIGIN, STALE). */
+  readonly bodies: NonNullable<LoadSummary["xCacheBodies"]>[string];
+}
+
+/** The X-Cache values whose body moved through L2: read from it, written after an origin fetch, or refreshed behind a STALE answer. */
+const L2_MOVED = ["L2", "ORIGIN", "STALE"] as const;
+
+/** Our engine's load counters (/_cache/stats): loads answered by L2 and by the origin. */
+async function engineLoads(workerUrl: string): Promise<{ l2: number; origin: number }> {
+  const response = await fetch(`${workerUrl}/_cache/stats`, {
+    headers: { authorization: `Bearer ${BENCH_OPERATOR_TOKEN}` },
+  });
+  if (!response.ok) throw new Error(`/_cache/stats answered ${response.status}`);
+  const stats = (await response.json()) as { hits?: { l2?: unknown; origin?: unknown } };
+  const l2 = stats.hits?.l2;
+  const origin = stats.hits?.origin;
+  if (typeof l2 !== "number" || typeof origin !== "number")
+    throw new Error("/_cache/stats carries no hits.l2 and hits.origin counts");
+  return { l2, origin };
+}
+
 export async function runMix(
   services: BenchServices,
   profile: BenchProfile,
-): Promise<Pick<BenchResults, "mix">> {
+  bridge: BridgeProcess,
+): Promise<{ mix: MixResult; l2Traffic: MixL2Traffic }> {
   const paths = mixUniverse(services.origin, profile.mixKeys);
-  const worker = await services.startOurWorker();
+  const worker = await services.startOurWorker({ bridge });
   try {
     // Warm-up: every key once, so the run measures steady state, not the first sight of the tail.
     const warm = await runLoad({
@@ -148,7 +182,9 @@ export async function runMix(
       throw new Error(`mix warm-up: ${warm.non2xx} non-2xx answers, ${warm.errors} errors`);
     await new Promise((resolve) => setTimeout(resolve, 500));
 
-    const before = (await services.workerBridge.usage()).commands;
+    const before = (await bridge.usage()).commands;
+    const originBefore = await originRequests(services.origin.url);
+    const loadsBefore = await engineLoads(worker.url);
     const stream = eventStream(services, profile.mixDeliveriesPerSecond);
     const started = performance.now();
     const load = await measuredLoad(worker, {
@@ -160,15 +196,30 @@ export async function runMix(
     });
     const { sent, failures } = await stream.stop();
     const elapsedSeconds = (performance.now() - started) / 1000;
-    const commands = (await services.workerBridge.usage()).commands - before;
+    // Nothing else reads the origin's public routes meanwhile (the event stream changes it through /_admin).
+    const originFetches = (await originRequests(services.origin.url)) - originBefore;
+    const loadsAfter = await engineLoads(worker.url);
+    const commands = (await bridge.usage()).commands - before;
     if (failures > 0) throw new Error(`mix: ${failures} event deliveries failed`);
 
     const tally = load.xCache ?? {};
     const total = load.requests || 1;
     const l1 = (tally.L1 ?? 0) + (tally.STALE ?? 0);
     const l2 = tally.L2 ?? 0;
+    const redisCommandsPer1k = (commands / total) * 1000;
+    const moved: MixL2Traffic["bodies"] = {};
+    for (const tier of L2_MOVED)
+      for (const [bucket, counted] of Object.entries(load.xCacheBodies?.[tier] ?? {})) {
+        const key = bucket as keyof typeof moved;
+        const into = moved[key] ?? { responses: 0, bytes: 0 };
+        moved[key] = {
+          responses: into.responses + (counted?.responses ?? 0),
+          bytes: into.bytes + (counted?.bytes ?? 0),
+        };
+      }
     return {
       mix: {
+        redisDelayMs: bridge.delayMs,
         keys: paths.length,
         zipfS: ZIPF_S,
         requests: load.requests,
@@ -176,7 +227,7 @@ export async function runMix(
         l1HitRatio: l1 / total,
         l2HitRatio: l2 / total,
         overallHitRatio: (l1 + l2) / total,
-        redisCommandsPer1k: (commands / total) * 1000,
+        redisCommandsPer1k,
         p50Ms: load.p50Ms,
         p99Ms: load.p99Ms,
         non2xx: load.non2xx,
@@ -184,6 +235,16 @@ export async function runMix(
         eventsPerSecond: sent / elapsedSeconds,
         staleServed: tally.STALE ?? 0,
         ...(load.workerCpuMsPer1k !== undefined ? { workerCpuMsPer1k: load.workerCpuMsPer1k } : {}),
+        originFetches,
+        originFetchesPer1k: (originFetches / total) * 1000,
+        redisUsdPerMillionRequests: redisUsdPerMillionRequests(redisCommandsPer1k),
+      },
+      l2Traffic: {
+        redisDelayMs: bridge.delayMs,
+        requests: load.requests,
+        valueReads: loadsAfter.l2 - loadsBefore.l2,
+        valueWrites: loadsAfter.origin - loadsBefore.origin,
+        bodies: moved,
       },
     };
   } finally {

@@ -1,14 +1,18 @@
 /**
  * 2. Peers at the edge, same load and same data: the tutorial Worker that does one
  * @upstash/redis GET per request, Hono's `hono/cache` on the Cache API, and ours.
- * Throughput and Redis cost under load on a hot key set, then how long each keeps
- * serving the old body after one update at the origin and its webhook.
+ * Throughput and Redis cost under load on a hot key set, latency one request at a time,
+ * then how long each keeps serving the old body after one update at the origin and its
+ * webhook. Run twice: with Redis on loopback, and with every Redis request a round trip
+ * away (services.distantWorkerBridge), as Upstash is from the edge; the second run has no
+ * staleness probe (the freshness path does not depend on the distance).
  */
 import { deliverEvents, originAdmin } from "../../dev/local/marketplace-events";
 import type { MiniflareWorker } from "../../dev/local/miniflare-worker";
-import { measuredLoad } from "../lib/load";
+import type { BridgeProcess } from "../lib/bridge-process";
+import { measuredLoad, runLatencyProbe } from "../lib/load";
 import type { BenchProfile } from "../lib/profile";
-import type { BenchResults, LoadSummary, PeerResult } from "../lib/results";
+import type { BenchResults, DistanceComparison, LatencyProbe, PeerLoad, PeerResult } from "../lib/results";
 import { type BenchServices, WEBHOOK_SECRET } from "../lib/services";
 
 /** An availability listing: the volatile class, where staleness matters most. */
@@ -58,30 +62,110 @@ async function staleFor(
   }
 }
 
+/** 0 where the naive figure is 0: a ratio with nothing to compare against (the targets check the counts). */
+function ratioOf(ours: number, naive: number): number {
+  return naive > 0 ? ours / naive : 0;
+}
+
+type PeerName = "naive" | "honoCache" | "ours";
+type PeerWorkers = Readonly<Record<PeerName, MiniflareWorker>>;
+
+interface PeerMeasurements {
+  readonly loads: Record<PeerName, PeerLoad>;
+  readonly probes: { readonly naive: LatencyProbe; readonly ours: LatencyProbe };
+}
+
+/** Each Worker under the same load on the hot set, then naive and ours one request at a time. */
+async function measurePeers(
+  services: BenchServices,
+  workers: PeerWorkers,
+  bridge: BridgeProcess,
+  profile: BenchProfile,
+): Promise<PeerMeasurements> {
+  const paths = hotPaths(services);
+  const loads = {} as Record<PeerName, PeerLoad>;
+  for (const [name, worker] of Object.entries(workers) as Array<[PeerName, MiniflareWorker]>) {
+    // All at once: a round trip away, one after the other would take seconds for nothing measured.
+    await Promise.all(paths.map((path) => get(`${worker.url}${path}`)));
+    // Background fills of the warm-up land before counting.
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    const before = (await bridge.usage()).commands;
+    const load = await measuredLoad(worker, {
+      url: worker.url,
+      plan: { kind: "paths", paths },
+      connections: profile.connections,
+      seconds: profile.seconds,
+    });
+    const commands = (await bridge.usage()).commands - before;
+    loads[name] = {
+      rps: load.rps,
+      p50Ms: load.p50Ms,
+      p99Ms: load.p99Ms,
+      redisCommandsPer1k: load.requests > 0 ? (commands / load.requests) * 1000 : 0,
+      load,
+    };
+  }
+  const probe = (worker: MiniflareWorker) =>
+    runLatencyProbe({ url: worker.url, paths, seconds: profile.latencyProbeSeconds });
+  // One after the other, so neither probe shares the machine with the other's Worker at work.
+  const naive = await probe(workers.naive);
+  const ours = await probe(workers.ours);
+  return { loads, probes: { naive, ours } };
+}
+
+function compare(measured: PeerMeasurements, redisDelayMs: number): DistanceComparison {
+  const { loads, probes } = measured;
+  return {
+    redisDelayMs,
+    throughputVsNaive: ratioOf(loads.ours.rps, loads.naive.rps),
+    underLoad: {
+      p50VsNaive: ratioOf(loads.ours.p50Ms, loads.naive.p50Ms),
+      p99VsNaive: ratioOf(loads.ours.p99Ms, loads.naive.p99Ms),
+    },
+    oneAtATime: {
+      p50VsNaive: ratioOf(probes.ours.p50, probes.naive.p50),
+      p99VsNaive: ratioOf(probes.ours.p99, probes.naive.p99),
+      naive: probes.naive,
+      ours: probes.ours,
+    },
+  };
+}
+
+/** The peers with every Redis request a round trip away: load and latency only. */
+export async function runPeersAtRedisDelay(
+  services: BenchServices,
+  profile: BenchProfile,
+): Promise<{ peersAtRedisDelay: BenchResults["peersAtRedisDelay"]; distant: DistanceComparison }> {
+  const bridge = services.distantWorkerBridge;
+  const started: MiniflareWorker[] = [];
+  const start = async (worker: Promise<MiniflareWorker>) => {
+    const running = await worker;
+    started.push(running);
+    return running;
+  };
+  try {
+    const workers = {
+      naive: await start(services.startPeerWorker("naive", {}, { bridge })),
+      honoCache: await start(services.startPeerWorker("hono-cache", {}, { bridge })),
+      ours: await start(services.startOurWorker({ bridge })),
+    };
+    const measured = await measurePeers(services, workers, bridge, profile);
+    return { peersAtRedisDelay: measured.loads, distant: compare(measured, bridge.delayMs) };
+  } finally {
+    for (const worker of started.reverse()) await worker.stop();
+  }
+}
+
 export async function runPeers(
   services: BenchServices,
   ours: MiniflareWorker,
   profile: BenchProfile,
-): Promise<Pick<BenchResults, "peers" | "peerComparison">> {
+): Promise<Pick<BenchResults, "peers" | "peerComparison"> & { loopback: DistanceComparison }> {
   const naive = await services.startPeerWorker("naive");
   const honoCache = await services.startPeerWorker("hono-cache");
   try {
     const workers = { naive, honoCache, ours } as const;
-    const paths = hotPaths(services);
-    const loads = {} as Record<keyof typeof workers, { load: LoadSummary; commands: number }>;
-    for (const [name, worker] of Object.entries(workers) as Array<[keyof typeof workers, MiniflareWorker]>) {
-      for (const path of paths) await get(`${worker.url}${path}`);
-      // Background fills of the warm-up land before counting.
-      await new Promise((resolve) => setTimeout(resolve, 300));
-      const before = (await services.workerBridge.usage()).commands;
-      const load = await measuredLoad(worker, {
-        url: worker.url,
-        plan: { kind: "paths", paths },
-        connections: profile.connections,
-        seconds: profile.seconds,
-      });
-      loads[name] = { load, commands: (await services.workerBridge.usage()).commands - before };
-    }
+    const measured = await measurePeers(services, workers, services.workerBridge, profile);
 
     // Staleness: every peer holds the listing, then one GPU in it changes.
     const ttlSeconds = await originTtlSeconds(services.origin.url);
@@ -108,18 +192,11 @@ export async function runPeers(
       staleFor(ours.url, old, since, capMs),
     ]);
 
-    const peer = (name: keyof typeof workers, stale: { ms: number; capped: boolean }): PeerResult => {
-      const { load, commands } = loads[name];
-      return {
-        rps: load.rps,
-        p50Ms: load.p50Ms,
-        p99Ms: load.p99Ms,
-        redisCommandsPer1k: load.requests > 0 ? (commands / load.requests) * 1000 : 0,
-        stalenessMs: stale.ms,
-        stalenessCapped: stale.capped,
-        load,
-      };
-    };
+    const peer = (name: PeerName, stale: { ms: number; capped: boolean }): PeerResult => ({
+      ...measured.loads[name],
+      stalenessMs: stale.ms,
+      stalenessCapped: stale.capped,
+    });
     const results = {
       naive: peer("naive", naiveStale),
       honoCache: peer("honoCache", honoStale),
@@ -139,6 +216,7 @@ export async function runPeers(
         stalenessPath: STALENESS_PATH,
         peerTtlSeconds: ttlSeconds,
       },
+      loopback: compare(measured, services.workerBridge.delayMs),
     };
   } finally {
     await honoCache.stop();

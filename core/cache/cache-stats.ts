@@ -19,7 +19,10 @@ export interface TieredCacheStats {
   originErrors: number;
   /** Origin fetches that carried a tag version (core/tag-versions.ts): refills after an event. */
   versionedOriginFetches: number;
-  l1Evictions: { byTag: number; clears: number };
+  /** `replacedInPlace`: entity entries given the record a log entry carried, instead of dropped. */
+  l1Evictions: { byTag: number; clears: number; replacedInPlace: number };
+  /** Listing reads from the Redis views (core/redis/listing-views.ts), by what they found. */
+  viewReads: { ok: number; notReady: number; incomplete: number };
   syncs: number;
   /**
    * Log reads that found another log than the cursor's (Redis lost or replaced its data, or a
@@ -47,7 +50,8 @@ export function zeroTieredCacheStats(): TieredCacheStats {
     redisErrors: 0,
     originErrors: 0,
     versionedOriginFetches: 0,
-    l1Evictions: { byTag: 0, clears: 0 },
+    l1Evictions: { byTag: 0, clears: 0, replacedInPlace: 0 },
+    viewReads: { ok: 0, notReady: 0, incomplete: 0 },
     syncs: 0,
     logResets: 0,
     fillsRefused: { older: 0, raced: 0 },

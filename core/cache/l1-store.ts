@@ -14,10 +14,10 @@
  * share of the tag index by `maxBytes`, negative entries and theirs by `negative.maxBytes`, and
  * the history of invalidated tags by `tagHistoryMaxBytes`.
  */
-import { LRUCache } from "lru-cache";
 import type { DataClassName } from "../data-classes";
 import type { Clock } from "../time/clock";
 import type { TieredCacheStats } from "./cache-stats";
+import { LruMap } from "./lru-map";
 import { type MemoryUsage, OBJECT_BYTES, SLOT_BYTES, stringBytes } from "./memory-usage";
 
 export interface L1Entry {
@@ -138,9 +138,9 @@ export interface L1Memory {
 }
 
 export class L1Store {
-  private readonly entries: LRUCache<string, L1Entry>;
+  private readonly entries: LruMap<string, L1Entry>;
   private readonly index = new TagIndex();
-  private readonly negatives: LRUCache<string, NegativeEntry> | undefined;
+  private readonly negatives: LruMap<string, NegativeEntry> | undefined;
   private readonly negativeIndex = new TagIndex();
   private readonly negativeTtlMs: number;
 
@@ -156,10 +156,10 @@ export class L1Store {
 
   constructor(private readonly options: L1StoreOptions) {
     this.tagHistoryMaxBytes = options.tagHistoryMaxBytes ?? DEFAULT_TAG_HISTORY_MAX_BYTES;
-    this.entries = new LRUCache<string, L1Entry>({
-      max: options.maxEntries,
-      maxSize: options.maxBytes,
-      sizeCalculation: (entry, key) =>
+    this.entries = new LruMap<string, L1Entry>({
+      maxEntries: options.maxEntries,
+      maxBytes: options.maxBytes,
+      sizeOf: (entry, key) =>
         stringBytes(key) +
         stringBytes(entry.body) +
         stringBytes(entry.etag) +
@@ -168,29 +168,27 @@ export class L1Store {
         SLOT_BYTES +
         indexBytes(entry.tags),
       // Expiry follows the injected clock; each entry keeps its class's own limits (checked on read).
-      ttl: options.maxAgeMs,
-      ttlAutopurge: false,
-      perf: { now: () => options.clock.now() },
-      dispose: (entry, key) => this.index.remove(key, entry.tags),
+      ttlMs: options.maxAgeMs,
+      now: () => options.clock.now(),
+      onRemove: (entry, key) => this.index.remove(key, entry.tags),
     });
     const negative = options.negative;
     this.negativeTtlMs = negative && negative.ttlMs > 0 && negative.maxBytes > 0 ? negative.ttlMs : 0;
     this.negatives =
       negative && this.negativeTtlMs > 0
-        ? new LRUCache<string, NegativeEntry>({
-            maxSize: negative.maxBytes,
-            maxEntrySize: Math.min(negative.maxBytes, MAX_NEGATIVE_ENTRY_BYTES),
-            sizeCalculation: (entry, key) =>
+        ? new LruMap<string, NegativeEntry>({
+            maxBytes: negative.maxBytes,
+            maxEntryBytes: Math.min(negative.maxBytes, MAX_NEGATIVE_ENTRY_BYTES),
+            sizeOf: (entry, key) =>
               stringBytes(key) +
               stringBytes(entry.body) +
               stringBytes(entry.contentType) +
               2 * OBJECT_BYTES +
               SLOT_BYTES +
               indexBytes(entry.tags),
-            ttl: this.negativeTtlMs,
-            ttlAutopurge: false,
-            perf: { now: () => options.clock.now() },
-            dispose: (entry, key) => this.negativeIndex.remove(key, entry.tags),
+            ttlMs: this.negativeTtlMs,
+            now: () => options.clock.now(),
+            onRemove: (entry, key) => this.negativeIndex.remove(key, entry.tags),
           })
         : undefined;
   }
@@ -294,14 +292,28 @@ export class L1Store {
     if (negatives.has(key)) this.negativeIndex.add(key, value.tags);
   }
 
-  /** Marks every entry carrying one of `tags` invalidated, drops such negative entries; returns how many were newly invalidated. */
-  invalidateTags(tags: Iterable<string>): number {
+  /**
+   * Marks every entry carrying one of `tags` invalidated, drops such negative entries; returns how
+   * many were newly invalidated. An entity entry (its one tag is the tag) with a record in
+   * `replacements` takes that record in place instead, fresh from now: the log entry carried the
+   * record the event wrote (core/invalidation-log.ts). It still counts as an invalidation of the
+   * tag, so a load that started before it cannot put the older value back.
+   */
+  invalidateTags(
+    tags: Iterable<string>,
+    replacements?: ReadonlyMap<string, { readonly body: string; readonly etag: string }>,
+  ): number {
     let evicted = 0;
     const seq = ++this.invalidationSeq;
     for (const tag of tags) {
       this.rememberInvalidation(tag, seq);
+      const replacement = replacements?.get(tag);
       for (const key of this.index.keysOf(tag)) {
         const entry = this.entries.peek(key);
+        if (entry && replacement && entry.tags.length === 1) {
+          this.replace(key, entry, replacement);
+          continue;
+        }
         if (entry && !entry.invalidated) {
           entry.invalidated = true;
           evicted += 1;
@@ -311,6 +323,26 @@ export class L1Store {
     }
     this.options.counters.l1Evictions.byTag += evicted;
     return evicted;
+  }
+
+  private replace(
+    key: string,
+    entry: L1Entry,
+    record: { readonly body: string; readonly etag: string },
+  ): void {
+    const next: L1Entry = {
+      body: record.body,
+      etag: record.etag,
+      tags: entry.tags,
+      dataClass: entry.dataClass,
+      contentType: entry.contentType,
+      filledAt: this.options.clock.now(),
+      invalidated: false,
+    };
+    this.entries.set(key, next);
+    // Whether or not the store disposed of the old value (and its index slots) on overwrite.
+    if (this.entries.has(key)) this.index.add(key, next.tags);
+    this.options.counters.l1Evictions.replacedInPlace += 1;
   }
 
   /** Marks every entry invalidated (kept only for stale-if-error) and drops every negative entry. */

@@ -9,6 +9,7 @@ import type { Keyspace } from "../keys";
 import { decodeL2Record, encodeL2Record, type L2Record } from "../read-model";
 import { FILL_OUTCOMES, type FillOutcome } from "../redis/fields";
 import { FILL_SCRIPT } from "../redis/fill-script";
+import { READ_LISTING_SCRIPT, VIEW_READ_OUTCOMES } from "../redis/listing-views";
 import { READ_LOG_SCRIPT } from "../redis/read-log-script";
 import { recordArguments } from "../redis/record-hash";
 
@@ -37,8 +38,18 @@ export interface LogPosition {
   readonly epoch: string;
 }
 
+/** A listing read from its view (core/redis/listing-views.ts). */
+export type ListingViewRead =
+  | { readonly outcome: "ok"; readonly body: string; readonly warmedAt: number }
+  /** Never warmed, or lost with Redis: the origin answers, and a warm should start. */
+  | { readonly outcome: "not-ready" }
+  /** A listed record is gone or moved past its view (a lost event): the origin answers. */
+  | { readonly outcome: "incomplete" };
+
 export interface L2Store {
   get(key: string): Promise<L2Record | undefined>;
+  /** The first `limit` GPUs of a listing view, as the origin's listing body: one script call. */
+  readListing(viewKey: string, limit: number): Promise<ListingViewRead>;
   /**
    * Stores a record unless Redis holds a newer version, or the invalidation log has an
    * entry after `sinceLogId` naming one of its tags (an event won the race with this fill),
@@ -76,6 +87,7 @@ export function createRedisL2Store(
 ): L2Store {
   const newEpoch = options.newEpoch ?? (() => crypto.randomUUID());
   const fillScript = redis.createScript<string>(FILL_SCRIPT);
+  const readListingScript = redis.createScript<[string, string?, string?]>(READ_LISTING_SCRIPT);
   const readLogScript =
     redis.createScript<[string, string, Array<[string, unknown[]]>, string?, number?, string?]>(
       READ_LOG_SCRIPT,
@@ -89,6 +101,16 @@ export function createRedisL2Store(
       for (let index = 0; index + 1 < reply.length; index += 2)
         fields[String(reply[index])] = reply[index + 1];
       return decodeL2Record(reply.length === 0 ? null : fields);
+    },
+
+    async readListing(viewKey, limit) {
+      const [outcome, body, warmedAt] = await readListingScript.exec(
+        [viewKey, keys.viewMembers, keys.viewsWarmedAt],
+        [String(limit)],
+      );
+      if (outcome === VIEW_READ_OUTCOMES.ok && typeof body === "string")
+        return { outcome: "ok", body, warmedAt: Number(warmedAt) };
+      return { outcome: outcome === VIEW_READ_OUTCOMES.notReady ? "not-ready" : "incomplete" };
     },
 
     async fill(key, record, options) {

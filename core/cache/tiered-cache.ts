@@ -26,7 +26,7 @@ import { type L1Entry, type L1Memory, L1Store, type NegativeEntry } from "./l1-s
 import { L2Guard, type L2GuardOptions } from "./l2-guard";
 import type { L2Store, LogPosition } from "./l2-store";
 import { type LoadedValue, loadedFromL2, type TierTiming } from "./loaded-value";
-import { LogSync } from "./log-sync";
+import { LogSync, type SyncToken } from "./log-sync";
 import type { MemoryUsage } from "./memory-usage";
 import { OriginReader, OriginUnavailableError } from "./origin-reader";
 import { type Outcome, PendingWorkBudget, SingleFlight } from "./shared-work";
@@ -47,6 +47,11 @@ export interface CacheLookup {
   readonly tags: readonly string[];
   /** Path and query to ask the origin on a miss (the tag version, when there is one, is added to it). */
   readonly originPath: string;
+  /**
+   * A listing Redis keeps as a view (core/redis/listing-views.ts): read from it, one command,
+   * before anything else below L1; the origin answers only when the views cannot.
+   */
+  readonly view?: { readonly key: string; readonly limit: number };
 }
 
 export interface CacheAnswer {
@@ -65,6 +70,15 @@ export interface CacheAnswer {
   readonly timings: readonly TierTiming[];
   /** Extra headers to pass on (private pass-through answers keep the origin's). */
   readonly passHeaders?: Readonly<Record<string, string>>;
+}
+
+/** What a request adds to a lookup. */
+export interface CacheRequest {
+  /**
+   * The client's `X-Sync-Token` (core/cache/log-sync.ts parseSyncToken): L1 is brought up to
+   * that log position before it answers (docs/read-your-own-writes.md).
+   */
+  readonly syncToken?: SyncToken;
 }
 
 export interface WaitUntil {
@@ -103,6 +117,15 @@ export interface TieredCacheOptions {
   readonly negativeCacheMaxBytes?: number;
   /** Bytes each map of pending work (loads in flight, background refreshes) may take. */
   readonly pendingWorkMaxBytes?: number;
+  /**
+   * Called (at most once per `viewsRefreshMs` per isolate) when a view read finds the views never
+   * warmed, or warmed longer ago than `viewsRefreshMs`: the caller starts a warm (core/views/).
+   */
+  readonly onViewsDue?: (ctx: WaitUntil) => void;
+  /** How old a warm may be before the views are warmed again (the safety net for a lost event). */
+  readonly viewsRefreshMs?: number;
+  /** False: lookups' views are ignored and listings load as any aggregate (default true). */
+  readonly listingViews?: boolean;
 }
 
 /** About 1,500 negative entries of a 150-character key and a short error body. */
@@ -197,6 +220,7 @@ export class TieredCache {
   private readonly refreshBudget: PendingWorkBudget;
   private readonly timers: Timers;
   private readonly logger: Pick<Console, "warn" | "error">;
+  private viewsDueCalledAt = Number.NEGATIVE_INFINITY;
 
   constructor(private readonly options: TieredCacheOptions) {
     const { clock } = options;
@@ -279,11 +303,16 @@ export class TieredCache {
     };
   }
 
-  async get(lookup: CacheLookup, ctx: WaitUntil): Promise<CacheAnswer> {
+  async get(lookup: CacheLookup, ctx: WaitUntil, request: CacheRequest = {}): Promise<CacheAnswer> {
     const timings: TierTiming[] = [];
     const syncStarted = this.options.clock.now();
-    // Checked before calling: most requests find no read due, and an await costs every L1 hit.
-    if (this.logSync.mayBeDue(syncStarted)) {
+    const { syncToken } = request;
+    // Checked before calling: most requests find no read due (and carry no token past the
+    // cursor), and an await costs every L1 hit.
+    if (syncToken !== undefined && this.logSync.isBehind(syncToken)) {
+      if (await this.logSync.syncPast(syncToken))
+        timings.push({ tier: "sync", ms: this.options.clock.now() - syncStarted });
+    } else if (this.logSync.mayBeDue(syncStarted)) {
       if (await this.logSync.syncIfDue())
         timings.push({ tier: "sync", ms: this.options.clock.now() - syncStarted });
     }
@@ -414,6 +443,11 @@ export class TieredCache {
     const positionAtStart = this.logSync.position;
     const timings: TierTiming[] = [];
 
+    if (lookup.view && this.options.listingViews !== false) {
+      const fromView = await this.loadFromView(lookup, lookup.view, ctx, seqAtStart, timings);
+      if (fromView) return fromView;
+    }
+
     const started = this.options.clock.now();
     let originPath = lookup.originPath;
     const read = this.guard.tryCall("Redis read", () => this.options.l2.get(lookup.l2Key));
@@ -449,6 +483,50 @@ export class TieredCache {
       if (positionAtStart !== undefined) this.fillL2(lookup, loaded, positionAtStart, ctx);
     }
     return loaded;
+  }
+
+  /**
+   * A listing from its view; undefined when the views cannot answer (not warmed, a record gone,
+   * Redis failing), and the load goes on below as for any aggregate.
+   */
+  private async loadFromView(
+    lookup: CacheLookup,
+    view: NonNullable<CacheLookup["view"]>,
+    ctx: WaitUntil,
+    seqAtStart: number,
+    timings: TierTiming[],
+  ): Promise<LoadedValue | undefined> {
+    const started = this.options.clock.now();
+    const read = this.guard.tryCall("Redis view read", () =>
+      this.options.l2.readListing(view.key, view.limit),
+    );
+    const outcome = read ? await read : undefined;
+    if (!outcome?.ok) return undefined;
+    const found = outcome.value;
+    if (found.outcome === "not-ready") {
+      this.stats.viewReads.notReady += 1;
+      this.viewsDue(ctx);
+      return undefined;
+    }
+    if (found.outcome === "incomplete") {
+      this.stats.viewReads.incomplete += 1;
+      return undefined;
+    }
+    this.stats.viewReads.ok += 1;
+    const refreshMs = this.options.viewsRefreshMs;
+    if (refreshMs !== undefined && this.options.clock.now() - found.warmedAt > refreshMs) this.viewsDue(ctx);
+    timings.push({ tier: "l2", ms: this.options.clock.now() - started });
+    this.stats.hits.l2 += 1;
+    const loaded = await loadedFromL2({ body: found.body, version: 0 }, timings);
+    this.fillL1(lookup, loaded, seqAtStart);
+    return loaded;
+  }
+
+  private viewsDue(ctx: WaitUntil): void {
+    const now = this.options.clock.now();
+    if (!this.options.onViewsDue || now - this.viewsDueCalledAt < (this.options.viewsRefreshMs ?? 0)) return;
+    this.viewsDueCalledAt = now;
+    this.options.onViewsDue(ctx);
   }
 
   /**
@@ -496,6 +574,7 @@ export class TieredCache {
           body: loaded.body,
           tags: lookup.tags,
           storedAt: this.options.clock.now(),
+          ...(loaded.etag ? { etag: loaded.etag } : {}),
         },
         {
           ttlSeconds: this.options.policies[lookup.dataClass].l2TtlSeconds,

@@ -2,7 +2,9 @@
  * The apply-event script (lambdas/events/apply.ts): one event's whole Redis step,
  * all or nothing: dedupe, version check, write-through of the new records, removal of
  * derived records and of the aggregate responses indexed under its tags, one
- * invalidation-log entry, the entry's id as the version of every tag it names
+ * invalidation-log entry carrying the written entity records (core/redis/fields.ts
+ * LOG_RECORD_FIELD_PREFIX) so isolates replace their copies in place, the listing views of every
+ * GPU it wrote (core/redis/listing-views.ts), the entry's id as the version of every tag it names
  * (core/tag-versions.ts: the Worker's refills ask the origin for it), one PUBLISH, then the
  * applied-event marker.
  * Replies {status, marker state or PURGES_OWED, log id when it wrote one}.
@@ -10,24 +12,39 @@
  * KEYS: 1 applied marker, 2 version key ('' = none), 3 log.
  * ARGV: 1 event version, 2 marker ttl ms, 3 channel, 4 log max length, 5 tags, 6 event id, 7 at,
  *       8 #writes, 9 #deletes, 10 #tags, 11 message without its id (JSON text, spliced rather than built with cjson),
- *       12 tag-version ttl ms,
+ *       12 tag-version ttl ms, 13 listing view prefix, 14 view members key,
  *       then per write: key, then its record (core/redis/record-hash.ts: version, body, tags,
- *       storedAt, ttlMs); then delete keys; then tag index keys; then tag-version keys (as many,
+ *       storedAt, etag, ttlMs), the tag to push it under in the log entry ('' = not pushed: over
+ *       the entry's size cap), its view argument ('' = not a GPU); then delete keys; then tag index keys; then tag-version keys (as many,
  *       in the same order: the keys are passed, like the index keys, not built in Lua).
  * Redis keeps what a script wrote before a command fails, so every key is checked (type, stored
  * version) before the first write: a key of the wrong type fails the event with nothing written.
  * Tag-version keys need no check: SET replaces a key of any type.
  */
-import { APPLY_STATUSES, EVENT_MARKER_STATES, LOG_FIELDS, PURGES_OWED } from "./fields";
+import {
+  APPLY_STATUSES,
+  EVENT_MARKER_STATES,
+  LOG_FIELDS,
+  LOG_RECORD_FIELD_PREFIX,
+  PURGES_OWED,
+} from "./fields";
+import { INDEX_GPU_LUA, indexFromArgumentLua } from "./listing-views";
 import { RECORD_ARGUMENT_COUNT, storedVersionLua, writeRecordLua } from "./record-hash";
 
 /** ARGV slot of the first write's key; each write is its key followed by its record. */
-const FIRST_WRITE_ARGUMENT = 13;
-const WRITE_ARGUMENT_COUNT = 1 + RECORD_ARGUMENT_COUNT;
+const FIRST_WRITE_ARGUMENT = 15;
+const WRITE_ARGUMENT_COUNT = 3 + RECORD_ARGUMENT_COUNT;
+const PUSH_TAG = `ARGV[w + ${1 + RECORD_ARGUMENT_COUNT}]`;
+const VIEW_ARGUMENT = `ARGV[w + ${2 + RECORD_ARGUMENT_COUNT}]`;
+
 /** Slot `offset` of the record of the write whose key is at ARGV[w]. */
 const recordArgument = (offset: number) => `ARGV[w + ${1 + offset}]`;
+/** The record slots the log entry repeats: body and etag (record-hash.ts order). */
+const BODY = recordArgument(1);
+const ETAG = recordArgument(4);
 
 export const APPLY_EVENT_SCRIPT = `
+${INDEX_GPU_LUA}
 local function refuse(key, wanted)
   local found = redis.call('TYPE', key)
   if type(found) == 'table' then found = found.ok end
@@ -45,7 +62,7 @@ if KEYS[2] ~= '' then
     return {'${APPLY_STATUSES.stale}', '${EVENT_MARKER_STATES.purged}'}
   end
 end
-local refused = refuse(KEYS[3], 'stream')
+local refused = refuse(KEYS[3], 'stream') or refuse(ARGV[14], 'hash')
 if refused then return refused end
 local writes = {}
 local i = ${FIRST_WRITE_ARGUMENT}
@@ -63,8 +80,16 @@ for _ = 1, tonumber(ARGV[10]) do
   if refused then return refused end
   i = i + 1
 end
+local entry = {'${LOG_FIELDS.tags}', ARGV[5], '${LOG_FIELDS.eventId}', ARGV[6], '${LOG_FIELDS.at}', ARGV[7]}
 for _, w in ipairs(writes) do
   ${writeRecordLua("ARGV[w]", recordArgument, "  ")}
+  if ${VIEW_ARGUMENT} ~= '' then
+    ${indexFromArgumentLua("ARGV[13]", "ARGV[14]", "ARGV[w]", VIEW_ARGUMENT, "    ")}
+  end
+  if ${PUSH_TAG} ~= '' then
+    entry[#entry + 1] = '${LOG_RECORD_FIELD_PREFIX}' .. ${PUSH_TAG}
+    entry[#entry + 1] = ${ETAG} .. ' ' .. ${BODY}
+  end
 end
 i = deletes
 for _ = 1, tonumber(ARGV[9]) do
@@ -77,7 +102,7 @@ for _ = 1, tonumber(ARGV[10]) do
   redis.call('DEL', ARGV[i])
   i = i + 1
 end
-local id = redis.call('XADD', KEYS[3], 'MAXLEN', '~', ARGV[4], '*', '${LOG_FIELDS.tags}', ARGV[5], '${LOG_FIELDS.eventId}', ARGV[6], '${LOG_FIELDS.at}', ARGV[7])
+local id = redis.call('XADD', KEYS[3], 'MAXLEN', '~', ARGV[4], '*', unpack(entry))
 for _ = 1, tonumber(ARGV[10]) do
   redis.call('SET', ARGV[i], id, 'PX', ARGV[12])
   i = i + 1

@@ -15,8 +15,10 @@
  *   b  the response body, JSON text, exactly as served
  *   t  tags, space-separated
  *   s  when it was written (ms since epoch)
+ *   e  the body's strong ETag (core/etag.ts), computed once by the writer, so an L2 hit costs no
+ *      hash of the body; a record without it (written before the field existed) gets one on read
  */
-export const L2_FIELDS = { version: "v", body: "b", tags: "t", storedAt: "s" } as const;
+export const L2_FIELDS = { version: "v", body: "b", tags: "t", storedAt: "s", etag: "e" } as const;
 
 /**
  * The fields of an invalidation-log stream entry (core/invalidation-log.ts):
@@ -25,6 +27,14 @@ export const L2_FIELDS = { version: "v", body: "b", tags: "t", storedAt: "s" } a
  *   at     when it was written (ms since epoch)
  */
 export const LOG_FIELDS = { tags: "tags", eventId: "event", at: "at" } as const;
+
+/**
+ * The field-name prefix of a record pushed in an invalidation-log entry (core/invalidation-log.ts):
+ * `r:<tag>` holds `<etag> <body>` of the entity record the event wrote under that tag, so an
+ * isolate replaces its L1 copy in place instead of dropping it. An ETag is a quoted hex string
+ * with no space, so the first space ends it.
+ */
+export const LOG_RECORD_FIELD_PREFIX = "r:";
 
 /**
  * What an applied-event marker (core/keys.ts `appliedEvent`) holds: the event's

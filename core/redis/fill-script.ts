@@ -5,7 +5,7 @@
  * registers the key under its tag indexes. Replies with a FILL_OUTCOMES value.
  *
  * KEYS: 1 value, 2 log, 3 log epoch, 4.. tag index keys.
- * ARGV: version, body, tags, storedAt, ttlMs (core/redis/record-hash.ts), sinceId, the epoch
+ * ARGV: the record's slots (core/redis/record-hash.ts: version, body, tags, storedAt, etag, ttlMs), sinceId, the epoch
  * sinceId belongs to (core/redis/read-log-script.ts), then tags.
  *
  * A fill whose position is no longer in the log cannot tell what happened since it read the
@@ -14,27 +14,31 @@
  * the event's write, with no log entry left to drop it, so such a fill is refused as raced.
  */
 import { FILL_OUTCOMES, LOG_FIELDS } from "./fields";
-import { storedVersionLua, writeRecordLua } from "./record-hash";
+import { RECORD_ARGUMENT_COUNT, storedVersionLua, writeRecordLua } from "./record-hash";
 
 /** The record's slots come first in ARGV. */
 const recordArgument = (offset: number) => `ARGV[${1 + offset}]`;
+const TTL = `ARGV[${RECORD_ARGUMENT_COUNT}]`;
+const SINCE = `ARGV[${RECORD_ARGUMENT_COUNT + 1}]`;
+const EPOCH = `ARGV[${RECORD_ARGUMENT_COUNT + 2}]`;
+const FIRST_TAG = RECORD_ARGUMENT_COUNT + 3;
 
 // A version of 0 is the origin's "no version": such a fill always writes.
 export const FILL_SCRIPT = `
 local version = tonumber(ARGV[1])
 local existing = ${storedVersionLua("KEYS[1]")}
 if existing >= 0 and version > 0 and existing >= version then return '${FILL_OUTCOMES.older}' end
-if ARGV[6] ~= '' then
-  if redis.call('GET', KEYS[3]) ~= ARGV[7] then return '${FILL_OUTCOMES.raced}' end
+if ${SINCE} ~= '' then
+  if redis.call('GET', KEYS[3]) ~= ${EPOCH} then return '${FILL_OUTCOMES.raced}' end
   local wanted = {}
-  for i = 8, #ARGV do wanted[ARGV[i]] = true end
-  local entries = redis.call('XRANGE', KEYS[2], ARGV[6], '+', 'COUNT', 1001)
+  for i = ${FIRST_TAG}, #ARGV do wanted[ARGV[i]] = true end
+  local entries = redis.call('XRANGE', KEYS[2], ${SINCE}, '+', 'COUNT', 1001)
   if #entries > 1000 then return '${FILL_OUTCOMES.raced}' end
   -- Trimming removes from the head: while the cursor's own entry is there, nothing after it is
   -- gone. Without it (or from the empty-log cursor 0-0), entries may have been trimmed unseen,
   -- or this is a log that never had it (a replica that was behind took over, same epoch).
-  if ARGV[6] ~= '0-0' and (#entries == 0 or entries[1][1] ~= ARGV[6]) then return '${FILL_OUTCOMES.raced}' end
-  if ARGV[6] == '0-0' then
+  if ${SINCE} ~= '0-0' and (#entries == 0 or entries[1][1] ~= ${SINCE}) then return '${FILL_OUTCOMES.raced}' end
+  if ${SINCE} == '0-0' then
     local ok, info = pcall(redis.call, 'XINFO', 'STREAM', KEYS[2])
     if ok then
       local length, added = 0, 0
@@ -46,7 +50,7 @@ if ARGV[6] ~= '' then
     end
   end
   for _, entry in ipairs(entries) do
-    if entry[1] ~= ARGV[6] then
+    if entry[1] ~= ${SINCE} then
       local fields = entry[2]
       for i = 1, #fields, 2 do
         if fields[i] == '${LOG_FIELDS.tags}' then
@@ -61,7 +65,7 @@ end
 ${writeRecordLua("KEYS[1]", recordArgument)}
 for i = 4, #KEYS do
   redis.call('SADD', KEYS[i], KEYS[1])
-  if redis.call('PTTL', KEYS[i]) < tonumber(ARGV[5]) then redis.call('PEXPIRE', KEYS[i], ARGV[5]) end
+  if redis.call('PTTL', KEYS[i]) < tonumber(${TTL}) then redis.call('PEXPIRE', KEYS[i], ${TTL}) end
 end
 return '${FILL_OUTCOMES.stored}'
 `;

@@ -5,12 +5,12 @@
  * apply-event script (the Lambda's write-through) both use them, so the two writers
  * of a record cannot disagree on its fields or on which argument holds which.
  *
- * A record travels as five consecutive ARGV slots: version, body, tags, storedAt, ttlMs.
+ * A record travels as six consecutive ARGV slots: version, body, tags, storedAt, etag, ttlMs.
  */
 import { L2_FIELDS } from "./fields";
 
 /** How many ARGV slots one record takes. */
-export const RECORD_ARGUMENT_COUNT = 5;
+export const RECORD_ARGUMENT_COUNT = 6;
 
 /** Lua expression: the version stored in the record hash at `key`, or -1 when there is none. */
 export function storedVersionLua(key: string): string {
@@ -19,13 +19,13 @@ export function storedVersionLua(key: string): string {
 
 /**
  * Lua statements: write the record hash at `key` and its expiry. `argument(offset)` is
- * the Lua expression for the record's ARGV slot `offset` (0 = version … 4 = ttlMs).
+ * the Lua expression for the record's ARGV slot `offset` (0 = version … 4 = etag, 5 = ttlMs).
  * `indent` goes before every line after the first, which the caller's template indents.
  */
 export function writeRecordLua(key: string, argument: (offset: number) => string, indent = ""): string {
   return [
-    `redis.call('HSET', ${key}, '${L2_FIELDS.version}', ${argument(0)}, '${L2_FIELDS.body}', ${argument(1)}, '${L2_FIELDS.tags}', ${argument(2)}, '${L2_FIELDS.storedAt}', ${argument(3)})`,
-    `redis.call('PEXPIRE', ${key}, ${argument(4)})`,
+    `redis.call('HSET', ${key}, '${L2_FIELDS.version}', ${argument(0)}, '${L2_FIELDS.body}', ${argument(1)}, '${L2_FIELDS.tags}', ${argument(2)}, '${L2_FIELDS.storedAt}', ${argument(3)}, '${L2_FIELDS.etag}', ${argument(4)})`,
+    `redis.call('PEXPIRE', ${key}, ${argument(5)})`,
   ].join(`\n${indent}`);
 }
 
@@ -40,6 +40,7 @@ export function recordArguments(fields: Readonly<Record<string, string>>, ttlMs:
     fields[L2_FIELDS.body] ?? "",
     fields[L2_FIELDS.tags] ?? "",
     fields[L2_FIELDS.storedAt] ?? "0",
+    fields[L2_FIELDS.etag] ?? "",
     ttlMs,
   ];
 }

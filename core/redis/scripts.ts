@@ -10,6 +10,7 @@
  */
 import { APPLY_EVENT_SCRIPT } from "./apply-event-script";
 import { FILL_SCRIPT } from "./fill-script";
+import { READ_LISTING_SCRIPT, RELEASE_WARM_LOCK_SCRIPT, WARM_PAGE_SCRIPT } from "./listing-views";
 import { READ_LOG_SCRIPT } from "./read-log-script";
 import { TOKEN_BUCKET_SCRIPT } from "./token-bucket-script";
 
@@ -20,8 +21,11 @@ export interface PinnedScript {
 }
 
 export const REDIS_SCRIPTS = {
-  fill: { source: FILL_SCRIPT, sha1: "1a5ec1ad69ee7cc734b0d8f04f6c59bd8110de5a" },
+  fill: { source: FILL_SCRIPT, sha1: "b4456d4feb990eb15e0c5da908e533e80d82369d" },
   readLog: { source: READ_LOG_SCRIPT, sha1: "0ecb44734923dab2a0d4c46de8758a45bda3c753" },
-  applyEvent: { source: APPLY_EVENT_SCRIPT, sha1: "a68a795a7bb2e8a88b7641442cd6ded8fa6fc042" },
+  applyEvent: { source: APPLY_EVENT_SCRIPT, sha1: "7a437323b481568ddcf5df5550ad8dbf6499b5b7" },
+  readListing: { source: READ_LISTING_SCRIPT, sha1: "9c24e3b0acb7b7930c686f3889e2615d72dd6f92" },
+  warmPage: { source: WARM_PAGE_SCRIPT, sha1: "df9c512d5ad3cb4fcf3dbbaa63dfe5136d7a65df" },
+  releaseWarmLock: { source: RELEASE_WARM_LOCK_SCRIPT, sha1: "c0fe86dca9a7825a3e95860568351409cafd1294" },
   tokenBucket: { source: TOKEN_BUCKET_SCRIPT, sha1: "ae1539985975b9acaf1e5b6049becbcfaac22cdb" },
 } as const satisfies Record<string, PinnedScript>;

@@ -12,6 +12,7 @@ import { setImmediate as nextTurn } from "node:timers/promises";
 import { Hono } from "hono";
 import type { ContentfulStatusCode } from "hono/utils/http-status";
 import { BodyTooLargeError, readBoundedText } from "../../core/bounded-body";
+import { systemTimers, type Timers } from "../../core/time/clock";
 import {
   type RedisBackend,
   type RedisCommand,
@@ -28,6 +29,7 @@ import {
   parseCommand,
   toRedisCommand,
 } from "./command";
+import { checkDelayMs, roundTripDelay } from "./delay";
 import { encodeReply, type ResponseEncoding, sseText } from "./encode";
 
 export interface BridgeOptions {
@@ -41,6 +43,13 @@ export interface BridgeOptions {
   readonly logger?: Pick<Console, "error">;
   /** Counts what clients asked for, as Upstash bills it (a pipeline of N is N commands). */
   readonly usage?: BridgeUsage;
+  /**
+   * Milliseconds every request waits before it is handled, to play a Redis a network hop away
+   * (dev/bridge/delay.ts); default 0. A non-negative finite number, else InvalidDelayError.
+   */
+  readonly delayMs?: number;
+  /** What the delay waits on (default: real timers); tests pass manual ones. */
+  readonly timers?: Timers;
 }
 
 export interface BridgeUsage {
@@ -138,10 +147,14 @@ export function createBridgeApp(options: BridgeOptions): Hono {
   const maxBodyBytes = options.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES;
   const heartbeatMs = options.sseHeartbeatMs ?? DEFAULT_SSE_HEARTBEAT_MS;
   const logger = options.logger ?? console;
+  const delayMs = checkDelayMs(options.delayMs ?? 0);
   // Read-your-writes: the client echoes the last token it saw; any strictly new value satisfies it.
   let syncToken = 0;
 
   const app = new Hono();
+
+  // First, so refused and unknown requests pay the trip too, as they would to Upstash.
+  if (delayMs > 0) app.use("*", roundTripDelay(delayMs, options.timers ?? systemTimers));
 
   app.use("*", async (c, next) => {
     const header = c.req.header("authorization") ?? "";

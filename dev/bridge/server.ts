@@ -4,6 +4,7 @@ import type { Timers } from "../../core/time/clock";
 import { serveApp } from "../support/serve-app";
 import { type BridgeUsage, createBridgeApp, createBridgeUsage } from "./app";
 import type { RedisBackend } from "./backend";
+import { checkDelayMs } from "./delay";
 import { createEmulatorBackend } from "./emulator-backend";
 import { createIoredisBackend } from "./ioredis-backend";
 
@@ -54,7 +55,9 @@ export interface BridgeServerOptions {
   /** Default 127.0.0.1. Any other than loopback needs a token other than PUBLIC_DEV_TOKEN. */
   readonly hostname?: string;
   readonly maxBodyBytes?: number;
-  /** What the real-Redis backend's reconnect attempts wait on (default: real timers). */
+  /** Milliseconds each request waits, to play a Redis a network hop away (dev/bridge/delay.ts); default 0. */
+  readonly delayMs?: number;
+  /** What the real-Redis backend's reconnect attempts and the delay wait on (default: real timers). */
   readonly timers?: Timers;
 }
 
@@ -72,6 +75,8 @@ export async function startBridgeServer(options: BridgeServerOptions): Promise<R
   // Checked here, not only in the CLI, so every caller (the local stack, tests, scripts) is held to it.
   const exposed = exposureProblem(hostname, options.token);
   if (exposed) throw new BridgeExposureError(exposed);
+  // Before any connection is made: a bad delay starts nothing.
+  const delayMs = checkDelayMs(options.delayMs ?? 0);
   const backend = options.redisUrl
     ? await createIoredisBackend({
         url: options.redisUrl,
@@ -83,6 +88,8 @@ export async function startBridgeServer(options: BridgeServerOptions): Promise<R
     backend,
     usage,
     token: options.token,
+    delayMs,
+    ...(options.timers ? { timers: options.timers } : {}),
     ...(options.maxBodyBytes ? { maxBodyBytes: options.maxBodyBytes } : {}),
   });
   try {

@@ -1,9 +1,11 @@
 /**
  * After `npm run event` sends a change: which edge URL should show it, and a bounded watch until it
  * does, so the user sees the promise (a change reaches the edge within the L1 sync interval, or once
- * a purged front cache refills) kept or broken, with the time it took.
+ * a purged front cache refills) kept or broken, with the time it took. With the delivery's sync
+ * token the watch reads as the booking system's clients would, and the first read shows the change.
  */
 import type { Clock } from "../../core/time/clock";
+import { SYNC_TOKEN_HEADER } from "../../workers/headers";
 import type { WebhookEvent } from "./marketplace-events";
 import { fetchFailureReason } from "./unreachable";
 
@@ -74,6 +76,11 @@ export interface EdgeWatchOptions {
   readonly sleep?: (ms: number) => Promise<void>;
   readonly timeoutMs?: number;
   readonly intervalMs?: number;
+  /**
+   * The delivery's `syncToken`, sent as `X-Sync-Token` (docs/read-your-own-writes.md): the
+   * Worker syncs past it first, so the first read shows the change, through the front cache too.
+   */
+  readonly syncToken?: string;
 }
 
 /**
@@ -97,7 +104,10 @@ export async function watchEdge(
   for (;;) {
     try {
       const response = await fetchImpl(url, {
-        headers: { accept: "application/json" },
+        headers: {
+          accept: "application/json",
+          ...(options.syncToken ? { [SYNC_TOKEN_HEADER]: options.syncToken } : {}),
+        },
         // A request stuck past the wait must not stretch it.
         signal: AbortSignal.timeout(Math.max(1, timeoutMs - elapsed())),
       });

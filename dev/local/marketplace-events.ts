@@ -159,23 +159,42 @@ export async function deliverEvents(
   return { status: response.status, body: await response.text() };
 }
 
+/** The event app's answer as JSON, or undefined when it is not a JSON object. */
+function answerBody(answer: { body: string }): { results?: unknown; syncToken?: unknown } | undefined {
+  try {
+    const body: unknown = JSON.parse(answer.body);
+    return typeof body === "object" && body !== null ? body : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * The delivery's `syncToken` from a 202 (docs/read-your-own-writes.md): sent back as
+ * `X-Sync-Token`, it makes the edge show the delivery's changes on the next read.
+ */
+export function syncTokenOf(answer: { status: number; body: string }): string | undefined {
+  const token = answer.status === 202 ? answerBody(answer)?.syncToken : undefined;
+  return typeof token === "string" ? token : undefined;
+}
+
 /**
  * The event app's answer as lines to print: the status and URL, then one line per event with what
- * became of it (lambdas/events/app.ts answers `{results: [{id, type, status, purge}]}` on 202).
+ * became of it, then the delivery's sync token (lambdas/events/app.ts answers
+ * `{results: [{id, type, status, purge}], syncToken}` on 202).
  */
 export function describeEventsAnswer(eventsUrl: string, answer: { status: number; body: string }): string[] {
-  let results: unknown;
-  try {
-    results = (JSON.parse(answer.body) as { results?: unknown }).results;
-  } catch {
-    results = undefined;
-  }
+  const results = answerBody(answer)?.results;
   if (!Array.isArray(results)) return [`events: ${answer.status} from ${eventsUrl}: ${answer.body}`];
+  const token = syncTokenOf(answer);
   return [
     `events: ${answer.status} from ${eventsUrl}`,
     ...results.map((result: { id?: unknown; type?: unknown; status?: unknown; purge?: unknown }) => {
       const purge = result.purge === undefined ? "" : `, purge ${String(result.purge)}`;
       return `  ${String(result.type)} ${String(result.id)}: ${String(result.status)}${purge}`;
     }),
+    ...(token === undefined
+      ? []
+      : [`  sync token: ${token} (send it as X-Sync-Token to read these changes at once)`]),
   ];
 }

@@ -1,8 +1,9 @@
 /**
  * npm run event -- <type> [options]: changes the sample origin the way the booking
  * system would, then sends the matching signed webhook (with the market stats the
- * change produced) to the event app, prints its answer (what became of each event), and
- * watches the edge until it shows the change (exit 1 if it does not within --wait).
+ * change produced) to the event app, prints its answer (what became of each event, and the
+ * delivery's sync token), and watches the edge until it shows the change (exit 1 if it does not
+ * within --wait), sending the token as `X-Sync-Token` so the first read should show it.
  *
  *   booking.created --gpu <gpuId> [--user <userId>]   (prints the booking id and the cancel command)
  *   booking.cancelled --booking <bookingId>
@@ -24,6 +25,7 @@ import {
   describeEventsAnswer,
   marketplaceEvent,
   originAdmin,
+  syncTokenOf,
   type WebhookEvent,
 } from "./marketplace-events";
 import { DEFAULT_WEBHOOK_SECRET } from "./stack";
@@ -148,7 +150,8 @@ try {
     } else {
       const watched = describeEdgeWatch(
         expectation,
-        await watchEdge(targets.edgeUrl, expectation, { timeoutMs: wait }),
+        // With the delivery's token, as a client reading its own write: the first read should show it.
+        await watchEdge(targets.edgeUrl, expectation, { timeoutMs: wait, syncToken: syncTokenOf(answer) }),
       );
       (watched.ok ? console.log : console.error)(watched.line);
       ok = watched.ok;

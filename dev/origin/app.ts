@@ -159,8 +159,10 @@ export function createOriginApp(options: OriginAppOptions): Hono {
 
   publicGet("/v1/gpus", (c) => {
     const query = parseQuery(gpuListQuerySchema, c);
+    const { after } = query;
     const matching = store
       .listGpus({ region: query.region, gpuType: query.type, status: query.status })
+      .filter((gpu) => after === undefined || compareIds(gpu.gpuId, after) > 0)
       .sort(GPU_ORDER[query.sort ?? "id"]);
     const items = matching.slice(0, query.limit);
     return { body: { items, total: matching.length }, dataClass: "availability", version: maxVersion(items) };

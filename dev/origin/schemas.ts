@@ -24,6 +24,8 @@ export const gpuListQuerySchema = z.object({
   status: z.enum(GPU_STATUSES).optional(),
   sort: z.enum(["price", "performance"]).optional(),
   limit: z.coerce.number().int().min(1).max(MAX_LIST_LIMIT).default(DEFAULT_LIST_LIMIT),
+  /** Keyset paging: only GPUs whose id sorts after this one (what the edge's view warm walks). */
+  after: identifierSchema.optional(),
 });
 
 export const pairQuerySchema = z.object({

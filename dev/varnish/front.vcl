@@ -9,6 +9,9 @@ vcl 4.1;
 # - CF-Cache-Status on every answer, with Cloudflare's values: HIT, MISS, EXPIRED (an expired copy was
 #   refetched and the Worker sent a new body), REVALIDATED (it answered the copy's If-None-Match with
 #   304), STALE (served past its TTL), BYPASS (method, Authorization/Cookie, Set-Cookie, no-store/private).
+# - Vary is honoured as Varnish does natively (RFC 9111): a copy answers only requests whose varied
+#   headers match the ones it was stored for. The Worker varies on X-Sync-Token, so a read carrying a
+#   token (docs/read-your-own-writes.md) never gets a copy stored without it; nothing here touches Vary.
 # - Cache-Tag values are kept as xkeys and the header is stripped from what clients see, as Cloudflare does.
 # - PURGE from loopback: X-Purge-Tags / X-Purge-Prefixes (space-separated) / X-Purge-Everything: 1,
 #   X-Purge-Mode: purge (default) or invalidate (mark stale, revalidate on the next request); answers

@@ -4,7 +4,8 @@
  *
  * Order per request: content type (415) → size (413, before reading past the cap) → verify
  * (401) → parse, all or nothing (400) → one atomic Redis step per event → purges for the
- * events that still owe them → 202 with each event's status.
+ * events that still owe them → 202 with each event's status and the delivery's `syncToken` (the
+ * log position its clients send back as `X-Sync-Token` to read their own writes at the edge).
  *
  * Each delivery is logged and measured (./delivery-report.ts): one line per event, an audit
  * line per operator `cache.invalidate`, one line for the delivery, and the events' metrics.
@@ -24,7 +25,7 @@ import { type Clock, systemClock } from "../../core/time/clock";
 import { describeError, type Logger, loggedIds, withFields } from "../shared/logger";
 import { type Metrics, NO_METRICS } from "../shared/metrics";
 import type { ApplyResult, EventApplier } from "./apply";
-import { reportDelivery, signingKeyId } from "./delivery-report";
+import { deliverySyncToken, type LogEndReader, reportDelivery, signingKeyId } from "./delivery-report";
 
 /** Hands the purges an application owes to the CDNs (or to the retry queue when they fail). */
 export interface PurgeDispatcher {
@@ -41,6 +42,11 @@ export interface EventsAppOptions {
   readonly metrics?: Metrics;
   /** Wall-clock time: latencies, and the propagation delay from each event's `occurredAt` (default the system clock). */
   readonly clock?: Clock;
+  /**
+   * Reads where the invalidation log ends (./delivery-report.ts invalidationLogEnd): the
+   * `syncToken` of a delivery that applied nothing new. Without it such a delivery has none.
+   */
+  readonly logEnd?: LogEndReader;
 }
 
 const SIGNATURE_HEADERS = ["webhook-id", "webhook-timestamp", "webhook-signature"] as const;
@@ -183,6 +189,16 @@ export function createEventsApp(options: EventsAppOptions): Hono {
       });
       return c.json(UNAVAILABLE, 503);
     }
+    let syncToken: string | undefined;
+    try {
+      syncToken = await deliverySyncToken(results, options.logEnd);
+    } catch (error) {
+      // Applied and purged: the delivery succeeded. Only its clients' read-your-own-writes waits
+      // for the interval this time.
+      log.warn("sync token not read: the invalidation log's end could not be had", {
+        error: describeError(error),
+      });
+    }
     reportDelivery({
       log,
       metrics,
@@ -200,6 +216,7 @@ export function createEventsApp(options: EventsAppOptions): Hono {
           status: result.status,
           purge: settledIds.has(result.event.id) ? "done" : "pending",
         })),
+        ...(syncToken !== undefined ? { syncToken } : {}),
       },
       202,
     );

@@ -10,8 +10,13 @@
  */
 import type { Redis } from "@upstash/redis";
 import type { DataClassPolicies } from "../../core/data-classes";
+import { strongEtag } from "../../core/etag";
 import type { MarketplaceEvent } from "../../core/events";
-import { encodeLogFields, INVALIDATION_LOG_MAX_LENGTH } from "../../core/invalidation-log";
+import {
+  encodeLogFields,
+  INVALIDATION_LOG_MAX_LENGTH,
+  LOG_PUSH_MAX_BYTES,
+} from "../../core/invalidation-log";
 import type { Keyspace } from "../../core/keys";
 import { encodeL2Record } from "../../core/read-model";
 import { APPLY_EVENT_SCRIPT } from "../../core/redis/apply-event-script";
@@ -20,6 +25,8 @@ import { recordArguments } from "../../core/redis/record-hash";
 import { TAG_VERSION_TTL_SECONDS } from "../../core/tag-versions";
 import type { Clock } from "../../core/time/clock";
 import { type EventPlan, planEvent } from "./effects";
+
+const utf8 = new TextEncoder();
 
 /** How long an event id is remembered for dedupe. */
 export const APPLIED_EVENT_TTL_SECONDS = 7 * 24 * 3600;
@@ -59,7 +66,7 @@ export function createEventApplier(
   const markerTtlMs = String(APPLIED_EVENT_TTL_SECONDS * 1000);
   const tagVersionTtlMs = String(TAG_VERSION_TTL_SECONDS * 1000);
 
-  const argumentsFor = (event: MarketplaceEvent, plan: EventPlan, now: number) => {
+  const argumentsFor = (event: MarketplaceEvent, plan: EventPlan, now: number, etags: readonly string[]) => {
     const fields = encodeLogFields({ tags: plan.tags, eventId: event.id, at: now });
     const logTags = fields[LOG_FIELDS.tags] ?? "";
     const args = [
@@ -75,10 +82,24 @@ export function createEventApplier(
       String(plan.tags.length),
       JSON.stringify({ event: event.id, tags: logTags }),
       tagVersionTtlMs,
+      keys.listingViewPrefix,
+      keys.viewMembers,
     ];
-    for (const write of plan.writes) {
-      args.push(write.key, ...recordArguments(encodeL2Record(write.record), String(write.ttlSeconds * 1000)));
-    }
+    // Records ride in the log entry up to its cap, first ones first: the rest are dropped and
+    // re-read by the isolates that hold them, as before (every isolate reads every entry).
+    let pushedBytes = 0;
+    plan.writes.forEach((write, index) => {
+      const etag = etags[index] ?? "";
+      const bytes = utf8.encode(write.record.body).byteLength + etag.length + write.tag.length;
+      const pushed = pushedBytes + bytes <= LOG_PUSH_MAX_BYTES;
+      if (pushed) pushedBytes += bytes;
+      args.push(
+        write.key,
+        ...recordArguments(encodeL2Record({ ...write.record, etag }), String(write.ttlSeconds * 1000)),
+        pushed ? write.tag : "",
+        write.view ?? "",
+      );
+    });
     args.push(
       ...plan.deletes,
       ...plan.tags.map((tag) => keys.tagIndex(tag)),
@@ -91,13 +112,17 @@ export function createEventApplier(
     async apply(events) {
       const now = clock.now();
       const plans = events.map((event) => planEvent(event, keys, now, policies));
+      // Each body's validator, computed once here, so no reader hashes it (core/etag.ts).
+      const etags = await Promise.all(
+        plans.map((plan) => Promise.all(plan.writes.map((write) => strongEtag(write.record.body)))),
+      );
       // Script.exec awaits its SHA first; starting every call before awaiting any lets the
       // client's auto-pipelining put the whole batch in one request.
       const replies = await Promise.all(
         events.map((event, index) =>
           script.exec(
             [keys.appliedEvent(event.id), plans[index]?.versionKey ?? "", keys.invalidationLog],
-            argumentsFor(event, plans[index] as EventPlan, now),
+            argumentsFor(event, plans[index] as EventPlan, now, etags[index] ?? []),
           ),
         ),
       );

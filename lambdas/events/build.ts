@@ -14,6 +14,7 @@ import { redisClient } from "../shared/redis-settings";
 import { createEventsApp, type PurgeDispatcher } from "./app";
 import { createEventApplier } from "./apply";
 import type { EventsConfig } from "./config";
+import { invalidationLogEnd } from "./delivery-report";
 import { createPurgeDispatcher } from "./purge-dispatcher";
 
 export interface EventsAppDependencies {
@@ -33,6 +34,8 @@ export function buildEventsApp(config: EventsConfig, dependencies: EventsAppDepe
   const keys = createKeyspace(config.keyPrefix);
   return createEventsApp({
     secrets: config.secrets,
+    // A delivery of duplicates still answers with a sync token: the log's end (lambdas/events/delivery-report.ts).
+    logEnd: invalidationLogEnd(redis, keys),
     applier: createEventApplier(redis, keys, clock, config.policies),
     purges:
       dependencies.purges ??

@@ -6,7 +6,10 @@
  * only: never an event's data.
  */
 import { createHash } from "node:crypto";
+import type { Redis } from "@upstash/redis";
 import type { MarketplaceEvent } from "../../core/events";
+import { compareStreamIds } from "../../core/invalidation-log";
+import type { Keyspace } from "../../core/keys";
 import type { Logger } from "../shared/logger";
 import type { Metrics } from "../shared/metrics";
 import type { ApplyResult } from "./apply";
@@ -90,4 +93,39 @@ export function reportDelivery(report: DeliveryReport): void {
     redisMs: report.redisMs,
     latencyMs: report.latencyMs,
   });
+}
+
+/** Where the invalidation log ends now: the id of its newest entry, `0-0` for an empty log. */
+export type LogEndReader = () => Promise<string>;
+
+/** One `XREVRANGE <log> + - COUNT 1`: the newest entry's id. */
+export function invalidationLogEnd(redis: Redis, keys: Pick<Keyspace, "invalidationLog">): LogEndReader {
+  return async () => {
+    const reply: unknown = await redis.xrevrange(keys.invalidationLog, "+", "-", 1);
+    // Raw (`automaticDeserialization: false`): [[id, [field, value, …]]]; deserialized: {id: {…}}.
+    const id = Array.isArray(reply)
+      ? (reply[0] as unknown[] | undefined)?.[0]
+      : Object.keys((reply ?? {}) as Record<string, unknown>)[0];
+    return id === undefined ? "0-0" : String(id);
+  };
+}
+
+/**
+ * The delivery's `syncToken` (docs/read-your-own-writes.md): a log position at or past every
+ * entry its events' changes rest on, for the sender's clients to read their own writes at the
+ * edge. When every event was applied by this call, the greatest of their entries' ids. When one
+ * was not (a duplicate, applied by an earlier attempt that may still be running; a stale one,
+ * overtaken by a newer event), its entry is not known here, so the log's current end: at or past
+ * it. Undefined when that end cannot be read: the events are applied all the same.
+ */
+export async function deliverySyncToken(
+  results: readonly ApplyResult[],
+  logEnd: LogEndReader | undefined,
+): Promise<string | undefined> {
+  let greatest: string | undefined;
+  for (const { status, logId } of results) {
+    if (status !== "applied" || logId === undefined) return logEnd?.();
+    if (greatest === undefined || compareStreamIds(logId, greatest) > 0) greatest = logId;
+  }
+  return greatest ?? logEnd?.();
 }

@@ -13,12 +13,17 @@ import type { Gpu } from "../../core/domain";
 import type { MarketplaceEvent } from "../../core/events";
 import type { Keyspace } from "../../core/keys";
 import type { L2Record } from "../../core/read-model";
+import { gpuViewArgument } from "../../core/redis/listing-views";
 import { orderBookTagsFor, priceTagsFor, statsTagsFor, tags, tagsForGpuChange } from "../../core/tags";
 
 export interface RecordWrite {
   readonly key: string;
   readonly record: L2Record;
   readonly ttlSeconds: number;
+  /** The entity's own tag: the log entry may carry the record under it (lambdas/events/apply.ts). */
+  readonly tag: string;
+  /** A GPU's state for the listing views (core/redis/listing-views.ts); absent for other records. */
+  readonly view?: string;
 }
 
 export interface EventPlan {
@@ -47,13 +52,17 @@ function recordWriter(now: number, policies: DataClassPolicies): RecordWriter {
     key,
     record: { version: entity.version, body: JSON.stringify(entity), tags: [tag], storedAt: now },
     ttlSeconds: policies[dataClass].l2TtlSeconds,
+    tag,
   });
 }
 
-/** A GPU's change: its record, and the stats of its region and type (derived). */
+/** A GPU's change: its record (indexed in the listing views), and the stats of its region and type (derived). */
 function gpuEffects(keys: Keyspace, gpus: readonly Gpu[], write: RecordWriter) {
   return {
-    writes: gpus.map((gpu) => write(keys.gpu(gpu.gpuId), gpu, tags.gpu(gpu.gpuId), "gpu")),
+    writes: gpus.map((gpu) => ({
+      ...write(keys.gpu(gpu.gpuId), gpu, tags.gpu(gpu.gpuId), "gpu"),
+      view: gpuViewArgument(gpu),
+    })),
     deletes: gpus.map((gpu) => keys.marketStats(gpu.region, gpu.gpuType)),
     tags: gpus.flatMap((gpu) => tagsForGpuChange(gpu)),
   };

@@ -1,11 +1,14 @@
-/** The benchmark's own arithmetic: Zipf draws, percentiles, target checks and the reports. */
+/** The benchmark's own arithmetic: Zipf draws, percentiles, prices, size buckets, the compression estimate, target checks and the reports. */
 import { describe, expect, it } from "vitest";
+import { bodySizeBucket, bucketLowerBytes } from "../../bench/lib/body-size";
+import { redisUsdPerMillionRequests, UPSTASH_PAYG_USD_PER_100K_COMMANDS } from "../../bench/lib/pricing";
 import { renderMarkdownSummary } from "../../bench/lib/report-markdown";
 import { renderChartSvg } from "../../bench/lib/report-svg";
 import { benchResultsSchema } from "../../bench/lib/results";
 import { SAMPLE_RESULTS } from "../../bench/lib/sample-results";
 import { checkTargets, freshnessTargets } from "../../bench/lib/targets";
 import { seededShuffle, zipfSampler } from "../../bench/lib/zipf";
+import { estimateMixL2 } from "../../bench/scenarios/compression";
 import { percentiles } from "../../bench/scenarios/propagation";
 
 describe("zipfSampler", () => {
@@ -50,6 +53,128 @@ describe("percentiles", () => {
   });
 });
 
+describe("prices and sizes", () => {
+  it("turns Redis commands per 1,000 requests into USD per million at 0.20 per 100,000 commands", () => {
+    expect(UPSTASH_PAYG_USD_PER_100K_COMMANDS).toBe(0.2);
+    // One command per request (the naive Worker): 1,000,000 commands = USD 2.
+    expect(redisUsdPerMillionRequests(1000)).toBeCloseTo(2, 10);
+    expect(redisUsdPerMillionRequests(10)).toBeCloseTo(0.02, 10);
+    expect(redisUsdPerMillionRequests(0)).toBe(0);
+  });
+
+  it("puts each body in its size bucket, the thresholds on the edges", () => {
+    expect([0, 1023, 1024, 4095, 4096, 16_383, 16_384, 1_000_000].map(bodySizeBucket)).toEqual([
+      "<1 KiB",
+      "<1 KiB",
+      "1–4 KiB",
+      "1–4 KiB",
+      "4–16 KiB",
+      "4–16 KiB",
+      ">16 KiB",
+      ">16 KiB",
+    ]);
+    expect(
+      ["<1 KiB", "1–4 KiB", "4–16 KiB", ">16 KiB"].map((name) => bucketLowerBytes(name as never)),
+    ).toEqual([0, 1024, 4096, 16_384]);
+  });
+});
+
+describe("compression estimate", () => {
+  const timing = (compressUs: number, decompressUs: number) => ({ compressUs, decompressUs });
+  const buckets = [
+    // Small bodies: half their size compressed; large ones a quarter (gzip) and a fifth (deflate-raw).
+    {
+      bucket: "<1 KiB" as const,
+      bodies: 10,
+      bytes: 5_000,
+      gzipBytes: 2_500,
+      deflateRawBytes: 2_400,
+      timedBodies: 2,
+      gzip: timing(50, 20),
+      deflateRaw: timing(40, 10),
+      zlibGzip: timing(20, 5),
+    },
+    {
+      bucket: "1–4 KiB" as const,
+      bodies: 10,
+      bytes: 20_000,
+      gzipBytes: 6_000,
+      deflateRawBytes: 5_400,
+      timedBodies: 2,
+      gzip: timing(100, 40),
+      deflateRaw: timing(90, 30),
+      zlibGzip: timing(40, 10),
+    },
+    {
+      bucket: "4–16 KiB" as const,
+      bodies: 10,
+      bytes: 80_000,
+      gzipBytes: 20_000,
+      deflateRawBytes: 16_000,
+      timedBodies: 2,
+      gzip: timing(300, 100),
+      deflateRaw: timing(280, 90),
+      zlibGzip: timing(120, 30),
+    },
+    {
+      bucket: ">16 KiB" as const,
+      bodies: 0,
+      bytes: 0,
+      gzipBytes: 0,
+      deflateRawBytes: 0,
+      timedBodies: 0,
+      gzip: timing(0, 0),
+      deflateRaw: timing(0, 0),
+      zlibGzip: timing(0, 0),
+    },
+  ];
+  // 2,000 requests, 40 values read and 10 written: 25 values per 1,000 requests.
+  const traffic = {
+    redisDelayMs: 20,
+    requests: 2_000,
+    valueReads: 40,
+    valueWrites: 10,
+    bodies: {
+      "<1 KiB": { responses: 50, bytes: 25_000 },
+      "1–4 KiB": { responses: 30, bytes: 60_000 },
+      "4–16 KiB": { responses: 20, bytes: 160_000 },
+    },
+  };
+
+  it("weighs the mix's L2 values by the sizes it moved, compressed values as base64, CPU on writes and reads", () => {
+    const estimate = estimateMixL2(buckets, traffic);
+    expect(estimate.valueReadsPer1k).toBe(20);
+    expect(estimate.valueWritesPer1k).toBe(5);
+    // 245,000 bytes over 100 sampled answers: 2,450 B a value, 25 values per 1,000 requests.
+    expect(estimate.bytesPer1k).toBeCloseTo(61_250, 6);
+    const gzipAt1k = estimate.estimates.find((e) => e.format === "gzip" && e.thresholdBytes === 1024);
+    const gzipAt4k = estimate.estimates.find((e) => e.format === "gzip" && e.thresholdBytes === 4096);
+    // ≥ 1 KiB: 1–4 KiB kept at 0.3 × 4/3, 4–16 KiB at 0.25 × 4/3; < 1 KiB as it is.
+    expect(gzipAt1k?.bytesPer1k).toBeCloseTo(25 * (250 + 600 * 0.4 + 1_600 * (1 / 3)), 6);
+    // ≥ 4 KiB: only the 4–16 KiB bucket.
+    expect(gzipAt4k?.bytesPer1k).toBeCloseTo(25 * (250 + 600 + 1_600 * (1 / 3)), 6);
+    expect(gzipAt1k?.savedShare).toBeCloseTo(1 - (gzipAt1k?.bytesPer1k ?? 0) / 61_250, 10);
+    // CPU: shares 0.3 (1–4 KiB) and 0.2 (4–16 KiB) of 5 writes (compress) and 20 reads (decompress).
+    expect(gzipAt1k?.cpuMsPer1k).toBeCloseTo(
+      (0.3 * (5 * 100 + 20 * 40) + 0.2 * (5 * 300 + 20 * 100)) / 1000,
+      10,
+    );
+    expect(gzipAt4k?.cpuMsPer1k).toBeCloseTo((0.2 * (5 * 300 + 20 * 100)) / 1000, 10);
+    expect(estimate.estimates.map((e) => `${e.format}@${e.thresholdBytes}`)).toEqual([
+      "gzip@1024",
+      "gzip@4096",
+      "deflate-raw@1024",
+      "deflate-raw@4096",
+    ]);
+  });
+
+  it("moves nothing and saves nothing when the mix read and wrote no L2 values", () => {
+    const idle = estimateMixL2(buckets, { ...traffic, valueReads: 0, valueWrites: 0, bodies: {} });
+    expect(idle.bytesPer1k).toBe(0);
+    for (const e of idle.estimates) expect([e.bytesPer1k, e.savedShare, e.cpuMsPer1k]).toEqual([0, 0, 0]);
+  });
+});
+
 describe("targets and reports", () => {
   const { targets: _given, ...figures } = benchResultsSchema.parse(SAMPLE_RESULTS);
 
@@ -79,6 +204,63 @@ describe("targets and reports", () => {
       peers: { ...figures.peers, ours: { ...figures.peers.ours, stalenessMs: 10, stalenessCapped: true } },
     });
     expect(capped["Staleness after an update"]).toBe(false);
+  });
+
+  it("holds the issue's done-when: the mix's hits, Redis commands and origin fetches, latency at distance, L2 vs bentocache", () => {
+    const byName = (results: typeof figures) =>
+      Object.fromEntries(checkTargets(results).map((target) => [target.name, target.met]));
+    const latency = "Latency with Redis 20 ms away: ours p50 vs naive Upstash Worker";
+    const distant = figures.latencyVsNaive.distant;
+    const at = (p50VsNaive: number, mix: Partial<typeof figures.mix>, l2HitRatio: number) =>
+      byName({
+        ...figures,
+        mix: { ...figures.mix, ...mix },
+        latencyVsNaive: {
+          ...figures.latencyVsNaive,
+          distant: { ...distant, oneAtATime: { ...distant.oneAtATime, p50VsNaive } },
+        },
+        engineVsBentocache: { ...figures.engineVsBentocache, l2HitRatio },
+      });
+    const names = [
+      "Mix: overall hit ratio",
+      "Mix: Redis commands per 1,000 requests",
+      "Mix: origin fetches per 1,000 requests",
+      latency,
+      "Engine vs bentocache, L2 hits",
+    ];
+    const atBound = at(0.1, { overallHitRatio: 0.995, redisCommandsPer1k: 10, originFetchesPer1k: 2 }, 1);
+    expect(names.map((name) => atBound[name])).toEqual([true, true, true, true, true]);
+    const past = at(
+      0.101,
+      { overallHitRatio: 0.9949, redisCommandsPer1k: 10.01, originFetchesPer1k: 2.01 },
+      0.99,
+    );
+    expect(names.map((name) => past[name])).toEqual([false, false, false, false, false]);
+
+    // A ratio with nothing behind it is no pass: a failed probe, or no distance at all.
+    const failedProbe = byName({
+      ...figures,
+      latencyVsNaive: {
+        ...figures.latencyVsNaive,
+        distant: {
+          ...distant,
+          oneAtATime: { ...distant.oneAtATime, naive: { ...distant.oneAtATime.naive, errors: 1 } },
+        },
+      },
+    });
+    expect(failedProbe[latency]).toBe(false);
+    const noDistance = checkTargets({
+      ...figures,
+      latencyVsNaive: { ...figures.latencyVsNaive, distant: { ...distant, redisDelayMs: 0 } },
+    }).find((target) => target.name.startsWith("Latency with Redis"));
+    expect(noDistance).toMatchObject({
+      name: "Latency with Redis 0 ms away: ours p50 vs naive Upstash Worker",
+      met: false,
+    });
+    // The propagation bound is the sync interval + 100 ms, kept beside the new ones.
+    expect(checkTargets(figures).find((target) => target.name === "Propagation p99: edge")?.target).toBe(
+      `≤ ${figures.settings.l1SyncIntervalMs + 100} ms`,
+    );
   });
 
   it("holds every class read through every tier to 0 reads beyond its bound, and a run not made to a miss", () => {
@@ -117,6 +299,27 @@ describe("targets and reports", () => {
     const missed = results.targets.filter((target) => !target.met);
     expect(missed.length).toBeGreaterThan(0);
     for (const target of missed) expect(markdown).toMatch(new RegExp(`${escapeRegExp(target.name)}.*❌`));
+  });
+
+  it("reports ours vs naive at both Redis distances, the mix's origin fetches and Redis cost, and the compression measurement", () => {
+    const results = { ...figures, targets: checkTargets(figures) };
+    const markdown = renderMarkdownSummary(results, { chartFile: "latest.svg" });
+    // Loopback and 20 ms rows: req/s ours / naive, throughput, p50/p99 under load, one at a time.
+    expect(markdown).toContain(
+      "| loopback | 4,600 / 700 | 6.57× | 0.15× | 0.17× | 0.60 ms / 1.20 ms | 0.50× | 0.45× |",
+    );
+    expect(markdown).toContain(
+      "| 20 ms | 4,500 / 620 | 7.26× | 0.14× | 0.15× | 0.60 ms / 21.40 ms | 0.03× | 0.04× |",
+    );
+    expect(markdown).toContain("| naive Upstash GET | 620 | 78.0 ms | 160.0 ms | 1,000.0 | USD 2.00 |");
+    // Both distances, the targets' run named; Redis cost at USD 2 per million commands, origin fetches per 1,000.
+    expect(markdown).toContain("the targets hold the run with Redis 20 ms away");
+    expect(markdown).toContain("| loopback | 45,000 | 98.60% | 1.10% | 99.70% | 25.1 | USD 0.050 | 2.67 |");
+    expect(markdown).toContain("| 20 ms | 43,500 | 98.50% | 1.20% | 99.70% | 24.6 | USD 0.049 | 2.99 |");
+    expect(markdown).toContain("**9 · Compression of L2 values** (measured, not implemented)");
+    expect(markdown).toMatch(/\| gzip \| ≥ 1\.0 KiB \| 16\.6 KiB \| 66\.50% \|/);
+    const svg = renderChartSvg(results);
+    expect(svg).toContain("origin fetches per 1,000: 2.99");
   });
 
   it("escapes text in the chart", () => {

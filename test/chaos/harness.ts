@@ -22,6 +22,7 @@ import { routes } from "../../workers/routes";
 import { ChaosOrigin } from "../support/chaos/chaos-origin";
 import { type ChaosBridge, startChaosBridge } from "../support/chaos/chaos-redis";
 import { VirtualTime } from "../support/chaos/virtual-time";
+import { SHORT_FRESH_WINDOWS } from "../support/constants";
 import { EventFactory, parsed, type RawEvent } from "../support/event-fixtures";
 import { uniquePrefix } from "../support/redis";
 
@@ -30,6 +31,10 @@ export const WORKER_DEFAULTS: WorkerConfig = parseWorkerConfig({
   UPSTASH_REDIS_REST_URL: "http://127.0.0.1:1",
   UPSTASH_REDIS_REST_TOKEN: "chaos",
   ORIGIN_URL: "http://127.0.0.1:1",
+  // The scenarios watch listings fall back to their copies while the origin fails: plain
+  // aggregates on the short fresh windows, not views in Redis that need no origin at all.
+  LISTING_VIEWS: "off",
+  CACHE_POLICIES: JSON.stringify(SHORT_FRESH_WINDOWS),
 });
 
 /** The longest a read may take: the sync's wait, then a load (two Redis reads and the origin, each bounded). */

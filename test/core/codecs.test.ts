@@ -21,16 +21,18 @@ describe("invalidation-log entries", () => {
       tags: ["gpu:g1", "gpus:*:*"],
       eventId: "evt-9",
       at: 1_234,
+      records: [],
     });
   });
 
   it("tolerates missing fields, field order and a dangling name", () => {
-    expect(decodeLogEntry("1-0", [])).toEqual({ id: "1-0", tags: [], eventId: "", at: 0 });
+    expect(decodeLogEntry("1-0", [])).toEqual({ id: "1-0", tags: [], eventId: "", at: 0, records: [] });
     expect(decodeLogEntry("1-0", ["at", "7", "tags", "", "event", "manual:x", "dangling"])).toEqual({
       id: "1-0",
       tags: [],
       eventId: "manual:x",
       at: 7,
+      records: [],
     });
     expect(decodeLogEntry("1-0", ["tags", "a"]).tags).toEqual(["a"]);
   });
@@ -67,7 +69,11 @@ describe("L2 records", () => {
       b: record.body,
       t: "gpu:g1 gpus:us-east:*",
       s: "1795319389798",
+      e: "",
     });
+    // With its ETag, the record keeps it; without (above), a reader computes one.
+    const withEtag = { ...record, etag: '"0123abcd"' };
+    expect(decodeL2Record(encodeL2Record(withEtag))).toEqual(withEtag);
     expect(decodeL2Record(fields)).toEqual(record);
     expect(decodeL2Record(encodeL2Record({ ...record, tags: [], body: "" }))).toEqual({
       ...record,

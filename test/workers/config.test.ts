@@ -110,6 +110,7 @@ describe("parseWorkerConfig", () => {
       originTimeoutMs: 5_000,
       originVersionParam: "_v",
       policies: DEFAULT_DATA_CLASS_POLICIES,
+      listingViews: "on",
       operatorToken: undefined,
     });
   });

@@ -61,12 +61,14 @@ describe("tier flow", () => {
     expect(await originCount(path)).toBe(asked + 1);
 
     const fields = await waitForFill(l2Key, body);
-    expect(Object.keys(fields).sort()).toEqual(["b", "s", "t", "v"]);
+    expect(Object.keys(fields).sort()).toEqual(["b", "e", "s", "t", "v"]);
     expect(fields).toEqual({
       v: String(version),
       b: body,
       t: tags.gpu("gpu-00101"),
       s: expect.stringMatching(/^\d{13}$/),
+      // The validator the edge served, stored so an L2 hit does not hash the body again.
+      e: first.headers.get("ETag"),
     });
     expect(Math.abs(Number(fields.s) - Date.now())).toBeLessThan(60_000);
     // The gpu class's L2 TTL (1 h) is the safety net.

@@ -34,6 +34,7 @@ describe("/v1/gpus", () => {
       dataClass: "availability",
       tags: ["gpus:us-east:RTX-4090"],
       originPath: "/v1/gpus?region=us-east&type=RTX-4090&limit=50",
+      view: { key: "routes-test:v1:view:gpus:us-east:RTX-4090:*:id", limit: 50 },
       references: [
         { parameter: "region", list: "regions", value: "us-east" },
         { parameter: "type", list: "gpu-types", value: "RTX-4090" },

@@ -10,6 +10,7 @@ import {
   createRedisL2Store,
   type FillOutcome,
   type L2Store,
+  type ListingViewRead,
   type LogRead,
 } from "../../../core/cache/l2-store";
 import {
@@ -139,15 +140,22 @@ export class FakeOrigin {
   };
 }
 
-export type StoreMethod = "get" | "fill" | "readLog" | "tagVersions";
+export type StoreMethod = "get" | "readListing" | "fill" | "readLog" | "tagVersions";
 /** pass: the real store; fail: rejects at once; hang: waits for `releaseHung()`, then the real store. */
 export type ChaosMode = "pass" | "fail" | "hang";
 
 /** The real L2 store behind a switch per method, counting every call the engine makes. */
 export class ChaosStore implements L2Store {
-  readonly calls: Record<StoreMethod, number> = { get: 0, fill: 0, readLog: 0, tagVersions: 0 };
+  readonly calls: Record<StoreMethod, number> = {
+    get: 0,
+    readListing: 0,
+    fill: 0,
+    readLog: 0,
+    tagVersions: 0,
+  };
   readonly modes: Record<StoreMethod, ChaosMode> = {
     get: "pass",
+    readListing: "pass",
     fill: "pass",
     readLog: "pass",
     tagVersions: "pass",
@@ -157,12 +165,15 @@ export class ChaosStore implements L2Store {
   constructor(readonly inner: L2Store) {}
 
   get total(): number {
-    return this.calls.get + this.calls.fill + this.calls.readLog + this.calls.tagVersions;
+    return (
+      this.calls.get + this.calls.readListing + this.calls.fill + this.calls.readLog + this.calls.tagVersions
+    );
   }
 
   /** Every method at once. */
   setAll(mode: ChaosMode): void {
     this.modes.get = mode;
+    this.modes.readListing = mode;
     this.modes.fill = mode;
     this.modes.readLog = mode;
     this.modes.tagVersions = mode;
@@ -176,6 +187,10 @@ export class ChaosStore implements L2Store {
 
   get(key: string): Promise<L2Record | undefined> {
     return this.#call("get", () => this.inner.get(key));
+  }
+
+  readListing(viewKey: string, limit: number): Promise<ListingViewRead> {
+    return this.#call("readListing", () => this.inner.readListing(viewKey, limit));
   }
 
   fill(key: string, record: L2Record, options: Parameters<L2Store["fill"]>[2]): Promise<FillOutcome> {

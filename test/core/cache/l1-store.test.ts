@@ -9,7 +9,7 @@ import { ManualClock } from "../../support/manual-clock";
 
 function createStore(options: { maxBytes?: number; maxEntries?: number } = {}) {
   const clock = new ManualClock();
-  const counters = { l1Evictions: { byTag: 0, clears: 0 } };
+  const counters = { l1Evictions: { byTag: 0, clears: 0, replacedInPlace: 0 } };
   const store = new L1Store({
     maxBytes: options.maxBytes ?? 1024 * 1024,
     maxEntries: options.maxEntries ?? 100,
@@ -48,7 +48,7 @@ describe("L1Store", () => {
     expect(store.get("/untagged")?.invalidated).toBe(false);
     // Already invalidated: not counted again.
     expect(store.invalidateTags(["gpu:b"])).toBe(0);
-    expect(counters.l1Evictions).toEqual({ byTag: 2, clears: 0 });
+    expect(counters.l1Evictions).toEqual({ byTag: 2, clears: 0, replacedInPlace: 0 });
   });
 
   it("keeps a fill out when one of its tags was invalidated after its load started", () => {
@@ -118,7 +118,7 @@ function createNegativeStore(
   options: { ttlMs?: number; maxBytes?: number; tagHistoryMaxBytes?: number } = {},
 ) {
   const clock = new ManualClock();
-  const counters = { l1Evictions: { byTag: 0, clears: 0 } };
+  const counters = { l1Evictions: { byTag: 0, clears: 0, replacedInPlace: 0 } };
   const store = new L1Store({
     maxBytes: 1024 * 1024,
     maxEntries: 100,

@@ -85,7 +85,13 @@ describe.for(BACKENDS)("L2 store · $name", (backend) => {
       const epoch = await epochOf(store);
       const key = keys.gpu("g1");
       expect(await store.fill(key, record(2, '{"v":2}'), options("0-0", epoch))).toBe("stored");
-      expect(await readHash(redis, key)).toEqual({ v: "2", b: '{"v":2}', t: "gpu:g1", s: "1700000000000" });
+      expect(await readHash(redis, key)).toEqual({
+        v: "2",
+        b: '{"v":2}',
+        t: "gpu:g1",
+        s: "1700000000000",
+        e: "",
+      });
       const ttl = await redis.pttl(key);
       expect(ttl).toBeGreaterThan(50_000);
       expect(ttl).toBeLessThanOrEqual(60_000);
@@ -233,8 +239,8 @@ describe.for(BACKENDS)("L2 store · $name", (backend) => {
         lost: false,
         reset: false,
         entries: [
-          { id: first, tags: ["gpu:g1", "gpus:*:*"], eventId: "evt-1", at: 111 },
-          { id: second, tags: ["provider:p1"], eventId: "manual:op-7", at: 222 },
+          { id: first, tags: ["gpu:g1", "gpus:*:*"], eventId: "evt-1", at: 111, records: [] },
+          { id: second, tags: ["provider:p1"], eventId: "manual:op-7", at: 222, records: [] },
         ],
       });
       expect(await store.readLog(second, 10, epoch)).toEqual({

@@ -33,7 +33,7 @@ function createSync() {
     redisErrors: 0,
     syncs: 0,
     logResets: 0,
-    l1Evictions: { byTag: 0, clears: 0 },
+    l1Evictions: { byTag: 0, clears: 0, replacedInPlace: 0 },
   };
   const warnings: string[] = [];
   const l1 = new L1Store({ maxBytes: 1024 * 1024, maxEntries: 100, maxAgeMs: 60_000, clock, counters });
@@ -76,7 +76,7 @@ function createSync() {
 }
 
 function entry(id: string, tags: readonly string[]) {
-  return { id, tags, eventId: `evt-${id}`, at: 0 };
+  return { id, tags, eventId: `evt-${id}`, at: 0, records: [] };
 }
 
 describe("LogSync", () => {
@@ -120,7 +120,7 @@ describe("LogSync", () => {
     expect(s.asked.at(-1)).toMatchObject({ cursor: "5-0", epoch: EPOCH });
     expect(s.l1.get("/a")?.invalidated).toBe(true);
     expect(s.l1.get("/b")?.invalidated).toBe(false);
-    expect(s.counters.l1Evictions).toEqual({ byTag: 1, clears: 0 });
+    expect(s.counters.l1Evictions).toEqual({ byTag: 1, clears: 0, replacedInPlace: 0 });
     expect(s.sync.cursor).toBe("7-0");
   });
 

@@ -4,7 +4,7 @@
  * share. Real Redis behind the real bridge; a fake origin; a manual clock.
  */
 import { describe, expect, it } from "vitest";
-import { DATA_CLASS_NAMES } from "../../../core/data-classes";
+import { DATA_CLASS_NAMES, DEFAULT_DATA_CLASS_POLICIES } from "../../../core/data-classes";
 import { createHarness, gpuLookup, listingLookup } from "./helpers";
 
 describe("answers per data class and source", () => {
@@ -37,7 +37,7 @@ describe("answers per data class and source", () => {
     expect(other.stats.answers.gpu.L2).toBe(1);
 
     // Past the class's fresh window: served stale while one refresh runs.
-    h.clock.advance(31_000);
+    h.clock.advance(DEFAULT_DATA_CLASS_POLICIES.gpu.l1FreshMs + 1_000);
     expect((await h.cache.get(gpu, h.ctx)).source).toBe("STALE");
     await h.drain();
     expect(h.cache.stats.answers.gpu.STALE).toBe(1);

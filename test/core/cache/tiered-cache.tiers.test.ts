@@ -4,9 +4,11 @@
  * single-flight; private answers kept out of every shared tier; tag indexes for
  * aggregates. Real Redis behind the real bridge; a fake origin for exact counts.
  */
+
 import { afterAll, describe, expect, inject, it, vi } from "vitest";
 import { OriginUnavailableError } from "../../../core/cache/tiered-cache";
 import { DEFAULT_DATA_CLASS_POLICIES } from "../../../core/data-classes";
+import { strongEtag } from "../../../core/etag";
 import { createKeyspace } from "../../../core/keys";
 import { createHarness, gpuLookup, LambdaSide, listingLookup, readHash, uniquePrefix } from "./helpers";
 
@@ -49,6 +51,7 @@ describe("tier flow", () => {
       b: body,
       t: "gpu:gpu-flow-1",
       s: String(h.clock.now()),
+      e: await strongEtag(body),
     });
     const ttlMs = await h.redis.pttl(lookup.l2Key);
     expect(ttlMs).toBeGreaterThan(GPU_POLICY.l2TtlSeconds * 1000 - 60_000);

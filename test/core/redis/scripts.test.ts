@@ -7,6 +7,7 @@
  */
 import { describe, expect, it } from "vitest";
 import { encodeLogFields } from "../../../core/invalidation-log";
+import { LISTING_ORDERS, VIEW_ANY } from "../../../core/keys";
 import { encodeL2Record } from "../../../core/read-model";
 import {
   APPLY_STATUSES,
@@ -14,8 +15,10 @@ import {
   FILL_OUTCOMES,
   L2_FIELDS,
   LOG_FIELDS,
+  LOG_RECORD_FIELD_PREFIX,
   PURGES_OWED,
 } from "../../../core/redis/fields";
+import { VIEW_READ_OUTCOMES } from "../../../core/redis/listing-views";
 import { recordArguments } from "../../../core/redis/record-hash";
 import { REDIS_SCRIPTS } from "../../../core/redis/scripts";
 
@@ -51,6 +54,12 @@ function reportedStrings(source: string): string[] {
  * core/redis/fields.ts; a name hard-coded in Lua falls out of this list once its
  * constant changes.
  */
+/** The Lua that indexes a GPU in the listing views (core/redis/listing-views.ts): its own patterns. */
+const VIEW_INDEXING = [
+  ...["HGET", "HSET", "ZREM", "ZADD", " ", ":"],
+  ...["^(%S+ %S+ %S+)", "^(%S+) (%S+) (%S+)$", "^(%S+) (%S+) (%S+) (%S+) (%S+) (%S+)$"],
+];
+
 const REDIS_VOCABULARY: Record<ScriptName, readonly string[]> = {
   fill: [
     ...["HGET", "GET", "XRANGE", "XINFO", "HSET", "PEXPIRE", "SADD", "PTTL"],
@@ -62,11 +71,15 @@ const REDIS_VOCABULARY: Record<ScriptName, readonly string[]> = {
   ],
   applyEvent: [
     ...["TYPE", "GET", "HGET", "SET", "HSET", "PEXPIRE", "DEL", "SMEMBERS", "XADD", "PUBLISH"],
+    ...VIEW_INDEXING,
     ...["PX", "MAXLEN", "~", "*", "-1", ""],
     ...["table", "none", "stream", "hash", "set", "WRONGTYPE ", " holds a ", ", not a "],
     // The published message's JSON, around the entry id.
     ...['{"id":"', '",'],
   ],
+  readListing: ["GET", "ZRANGE", "HMGET", "HGET", "ZCARD", "(%S+)$", '{"items":[', ",", '],"total":', "}"],
+  warmPage: [...VIEW_INDEXING, "HGET", "HSET", "PEXPIRE", "-1", "(%S+)$"],
+  releaseWarmLock: ["GET", "DEL"],
   // Its own state, "<level> <at>", in one string: no storage-format names to share.
   tokenBucket: ["GET", "DEL", "SET", "PX", "^(%d+) (%d+)$", "%d %d"],
 };
@@ -78,9 +91,19 @@ const SHARED_NAMES = new Set<string>([
   ...Object.values(APPLY_STATUSES),
   PURGES_OWED,
   ...Object.values(FILL_OUTCOMES),
+  ...Object.values(VIEW_READ_OUTCOMES),
+  LOG_RECORD_FIELD_PREFIX,
+  ...LISTING_ORDERS,
+  VIEW_ANY,
 ]);
 
-const SAMPLE_RECORD = { version: 987_654, body: "body-text", tags: ["tag-a", "tag-b"], storedAt: 123_456 };
+const SAMPLE_RECORD = {
+  version: 987_654,
+  body: "body-text",
+  tags: ["tag-a", "tag-b"],
+  storedAt: 123_456,
+  etag: '"e7a9"',
+};
 const SAMPLE_LOG_ENTRY = { tags: ["tag-a", "tag-b"], eventId: "event-id", at: 123_456 };
 
 /** The hash fields encodeL2Record writes, in the order recordArguments lays their values out. */
@@ -128,7 +151,11 @@ describe("the scripts spell the storage format only through core/redis/fields.ts
   it.each(["fill", "applyEvent"] as const)(
     "%s writes a record hash with exactly the codec's fields, in argument order",
     (name) => {
-      const writes = callsOf(REDIS_SCRIPTS[name].source, "HSET");
+      // The view index's HSET (listing-views.ts) writes a member's state, not a record field.
+      const recordFields = new Set<string>(Object.values(L2_FIELDS));
+      const writes = callsOf(REDIS_SCRIPTS[name].source, "HSET").filter((fields) =>
+        fields.some((field) => recordFields.has(field)),
+      );
       expect(writes).toEqual([recordFieldsInArgumentOrder()]);
       expect(writes[0]).toEqual(Object.values(L2_FIELDS));
     },
@@ -137,7 +164,8 @@ describe("the scripts spell the storage format only through core/redis/fields.ts
   it.each(["fill", "applyEvent"] as const)(
     "%s reads stored versions from the codec's version field",
     (name) => {
-      const reads = callsOf(REDIS_SCRIPTS[name].source, "HGET");
+      // HGETs of the view members hash name a record key, not a field.
+      const reads = callsOf(REDIS_SCRIPTS[name].source, "HGET").filter((fields) => fields.length > 0);
       expect(reads.length).toBeGreaterThan(0);
       // HGET's `or '-1'` default sits outside the call.
       for (const fields of reads) expect(fields).toEqual([versionField()]);
@@ -145,8 +173,13 @@ describe("the scripts spell the storage format only through core/redis/fields.ts
   );
 
   it("the apply-event script appends log entries with exactly the log codec's fields", () => {
-    const appends = callsOf(REDIS_SCRIPTS.applyEvent.source, "XADD");
-    expect(appends).toEqual([["MAXLEN", "~", "*", ...Object.keys(encodeLogFields(SAMPLE_LOG_ENTRY))]]);
+    const { source } = REDIS_SCRIPTS.applyEvent;
+    expect(callsOf(source, "XADD")).toEqual([["MAXLEN", "~", "*"]]);
+    expect(source).toContain("'*', unpack(entry))");
+    // The entry's fields: the codec's, then a pushed record per write under the codec's prefix.
+    const entry = /local entry = \{([^}]*)\}/.exec(source)?.[1] ?? "";
+    expect(quotedStrings(entry)).toEqual(Object.keys(encodeLogFields(SAMPLE_LOG_ENTRY)));
+    expect(source).toContain(`entry[#entry + 1] = '${LOG_RECORD_FIELD_PREFIX}' ..`);
   });
 
   it("the fill script looks for racing tags in the field the log codec puts tags in", () => {

@@ -108,6 +108,7 @@ describe("signatures", () => {
     expect(response.status).toBe(202);
     expect(await response.json()).toEqual({
       results: [{ id: event.id, type: "booking.created", status: "applied", purge: "done" }],
+      syncToken: expect.stringMatching(/^\d+-\d+$/),
     });
     expect(await logLength(keys)).toBe(1);
   });

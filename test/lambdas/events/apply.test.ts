@@ -9,8 +9,10 @@ import { afterEach, describe, expect, it } from "vitest";
 import { createRedisL2Store } from "../../../core/cache/l2-store";
 import { DEFAULT_DATA_CLASS_POLICIES } from "../../../core/data-classes";
 import type { Gpu } from "../../../core/domain";
+import { strongEtag } from "../../../core/etag";
 import { EVENT_TYPES, type MarketplaceEvent } from "../../../core/events";
-import { createKeyspace, type Keyspace } from "../../../core/keys";
+import { LOG_PUSH_MAX_BYTES } from "../../../core/invalidation-log";
+import { createKeyspace, type Keyspace, LISTING_ORDERS } from "../../../core/keys";
 import type { L2Record } from "../../../core/read-model";
 import { TAG_VERSION_TTL_SECONDS } from "../../../core/tag-versions";
 import { APPLIED_EVENT_TTL_SECONDS, createEventApplier } from "../../../lambdas/events/apply";
@@ -233,6 +235,18 @@ describe.for(BACKENDS)("event apply · $name", (backend) => {
 
         const after = await snapshot(redis, keys.root);
         const change = diff(before, after);
+        // Each GPU written is indexed in the 24 listing views of its state (8 filters × 3 orders).
+        const gpusWritten = writes.filter((write) => write.key.startsWith(keys.gpu("")));
+        const viewKeys = gpusWritten.flatMap((write) => {
+          const gpu = write.entity as Gpu;
+          return [gpu.region, undefined].flatMap((region) =>
+            [gpu.gpuType, undefined].flatMap((type) =>
+              [gpu.status, undefined].flatMap((status) =>
+                LISTING_ORDERS.map((order) => keys.listingView(region, type, status, order)),
+              ),
+            ),
+          );
+        });
         expect([...change.added, ...change.changed].sort()).toEqual(
           [
             ...new Set([
@@ -240,9 +254,20 @@ describe.for(BACKENDS)("event apply · $name", (backend) => {
               keys.appliedEvent(event.id),
               keys.invalidationLog,
               ...plan.tags.map((tag) => keys.tagVersion(tag)),
+              ...viewKeys,
+              ...(gpusWritten.length > 0 ? [keys.viewMembers] : []),
             ]),
           ].sort(),
         );
+        for (const write of gpusWritten) {
+          const gpu = write.entity as Gpu;
+          expect(await redis.hget(keys.viewMembers, write.key)).toBe(
+            `${gpu.region} ${gpu.gpuType} ${gpu.status} ${gpu.version}`,
+          );
+          expect(
+            Number(await redis.zscore(keys.listingView(undefined, undefined, undefined, "price"), write.key)),
+          ).toBe(gpu.pricePerHour);
+        }
         expect(change.added).toContain(keys.appliedEvent(event.id));
         expect(change.removed).toEqual([...new Set([...deletes, ...indexed])].sort());
         for (const key of untouched) expect(after.get(key)).toBe(before.get(key));
@@ -253,6 +278,7 @@ describe.for(BACKENDS)("event apply · $name", (backend) => {
             b: JSON.stringify(write.entity),
             t: write.tag,
             s: String(NOW),
+            e: await strongEtag(JSON.stringify(write.entity)),
           });
           const ttl = Number(await redis.pttl(write.key));
           expect(ttl).toBeGreaterThan(write.ttlSeconds * 1000 - 60_000);
@@ -272,7 +298,21 @@ describe.for(BACKENDS)("event apply · $name", (backend) => {
         // Exactly one log entry, after the cursor the Worker held.
         const read = await l2.readLog(cursor, 100);
         expect(read.lost).toBe(false);
-        expect(read.entries).toEqual([{ id: result?.logId, tags: plan.tags, eventId: event.id, at: NOW }]);
+        // The entry carries the records it wrote, first ones first, up to its size cap.
+        let pushedBytes = 0;
+        const pushed = [];
+        for (const write of writes) {
+          const body = JSON.stringify(write.entity);
+          const etag = await strongEtag(body);
+          const bytes = new TextEncoder().encode(body).byteLength + etag.length + write.tag.length;
+          if (pushedBytes + bytes > LOG_PUSH_MAX_BYTES) continue;
+          pushedBytes += bytes;
+          pushed.push({ tag: write.tag, etag, body });
+        }
+        if (writes.length > 0) expect(pushed.length).toBeGreaterThan(0);
+        expect(read.entries).toEqual([
+          { id: result?.logId, tags: plan.tags, eventId: event.id, at: NOW, records: pushed },
+        ]);
         expect(read.lastId).toBe(result?.logId);
 
         // Exactly one message on the events channel, naming the same entry.
@@ -649,6 +689,7 @@ describe.for(BACKENDS)("event apply · $name", (backend) => {
         body: JSON.stringify(change.gpu),
         tags: [`gpu:${gpuId}`],
         storedAt: NOW,
+        etag: await strongEtag(JSON.stringify(change.gpu)),
       });
       const read = await l2.readLog(cursor, 100, epoch);
       expect(read).toEqual({
@@ -662,6 +703,13 @@ describe.for(BACKENDS)("event apply · $name", (backend) => {
             tags: planEvent(event, keys, NOW, DEFAULT_DATA_CLASS_POLICIES).tags,
             eventId: event.id,
             at: NOW,
+            records: [
+              {
+                tag: `gpu:${gpuId}`,
+                etag: await strongEtag(JSON.stringify(change.gpu)),
+                body: JSON.stringify(change.gpu),
+              },
+            ],
           },
         ],
       });

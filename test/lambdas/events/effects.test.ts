@@ -13,6 +13,7 @@ import {
 } from "../../../core/data-classes";
 import type { Gpu } from "../../../core/domain";
 import { createKeyspace } from "../../../core/keys";
+import { gpuViewArgument } from "../../../core/redis/listing-views";
 import { orderBookTagsFor, priceTagsFor, statsTagsFor, tags, tagsForGpuChange } from "../../../core/tags";
 import { parseEventsConfig } from "../../../lambdas/events/config";
 import { type EventPlan, planEvent } from "../../../lambdas/events/effects";
@@ -29,6 +30,8 @@ function gpuWrite(gpu: Gpu) {
     key: keys.gpu(gpu.gpuId),
     record: { version: gpu.version, body: JSON.stringify(gpu), tags: [tags.gpu(gpu.gpuId)], storedAt: NOW },
     ttlSeconds: policies.gpu.l2TtlSeconds,
+    tag: tags.gpu(gpu.gpuId),
+    view: gpuViewArgument(gpu),
   };
 }
 
@@ -141,6 +144,7 @@ describe("planEvent", () => {
             storedAt: NOW,
           },
           ttlSeconds: policies.pricing.l2TtlSeconds,
+          tag: tags.price(price.gpuType, price.region),
         },
         ...gpus.map(gpuWrite),
       ],
@@ -202,6 +206,7 @@ describe("planEvent", () => {
         storedAt: NOW,
       },
       ttlSeconds: policies.provider.l2TtlSeconds,
+      tag: tags.provider(provider.providerId),
     });
     expect(plan.writes.slice(1)).toEqual(change.gpus.map(gpuWrite));
     for (const write of plan.writes.slice(1)) {
@@ -232,6 +237,7 @@ describe("planEvent", () => {
             storedAt: NOW,
           },
           ttlSeconds: policies["market-stats"].l2TtlSeconds,
+          tag: tags.marketStats(stats.region, stats.gpuType),
         },
       ],
       deletes: [],
@@ -256,6 +262,7 @@ describe("planEvent", () => {
             storedAt: NOW,
           },
           ttlSeconds: policies["order-book"].l2TtlSeconds,
+          tag: tags.orderBook(book.gpuType, book.region),
         },
       ],
       deletes: [],

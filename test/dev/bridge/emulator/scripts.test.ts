@@ -47,6 +47,7 @@ const RECORD = (version: string, body: string, tags: string) => [
   body,
   tags,
   "1700000000000",
+  '"0a1b"',
   "60000",
 ];
 
@@ -268,6 +269,35 @@ const CASES: readonly ScriptCase[] = [
       ["EVAL", "return redis.call('PTTL', KEYS[1]) > 0", "1", "{p}:big"],
       evalScript("tokenBucket", ["{p}:big"], ["1700000000007", "100000", "60000", "-100000"]),
       ["EXISTS", "{p}:big"],
+    ],
+  },
+  {
+    name: "listing views: a warmed page is read back in price order; the lock is released only by its holder",
+    commands: [
+      evalScript("readListing", ["{p}:view:*:*:*:price", "{p}:members", "{p}:warmed"], ["5"]),
+      evalScript(
+        "warmPage",
+        [],
+        [
+          "{p}:view:",
+          "{p}:members",
+          "2",
+          "{p}:gpu:g1",
+          ...RECORD("3", '{"gpuId":"g1"}', "gpu:g1"),
+          "r1 t1 available 1.5 80 3",
+          "{p}:gpu:g2",
+          ...RECORD("4", '{"gpuId":"g2"}', "gpu:g2"),
+          "r1 t1 busy 0.9 70 4",
+        ],
+      ),
+      ["SET", "{p}:warmed", "1700000000000"],
+      evalScript("readListing", ["{p}:view:*:*:*:price", "{p}:members", "{p}:warmed"], ["5"]),
+      evalScript("readListing", ["{p}:view:r1:*:busy:performance", "{p}:members", "{p}:warmed"], ["5"]),
+      ["~ZRANGE", "{p}:view:r1:t1:*:id", "0", "-1", "WITHSCORES"],
+      ["SET", "{p}:lock", "mine"],
+      evalScript("releaseWarmLock", ["{p}:lock"], ["theirs"]),
+      evalScript("releaseWarmLock", ["{p}:lock"], ["mine"]),
+      ["EXISTS", "{p}:lock"],
     ],
   },
 ];

@@ -1,0 +1,149 @@
+/**
+ * The listing views against the sample origin: warmed from it page by page, then kept by the
+ * apply-event script, a view answers every filter and order exactly as the origin's listing does
+ * (items and total), on real Redis and on the emulator.
+ */
+import { describe, expect, it } from "vitest";
+import { createRedisL2Store } from "../../../core/cache/l2-store";
+import { DEFAULT_DATA_CLASS_POLICIES } from "../../../core/data-classes";
+import { GPU_STATUSES } from "../../../core/domain";
+import { createKeyspace, LISTING_ORDERS, type ListingOrder } from "../../../core/keys";
+import { ViewWarmError, warmListingViews } from "../../../core/views/warm-listing-views";
+import { createOriginApp } from "../../../dev/origin/app";
+import { createEventApplier } from "../../../lambdas/events/apply";
+import { EventFactory, parsed } from "../../support/event-fixtures";
+import { BACKENDS, useBackend } from "../../support/redis";
+
+const NOW = 1_800_000_000_000;
+const clock = { now: () => NOW };
+
+function listingPath(region?: string, type?: string, status?: string, order?: ListingOrder, limit = 500) {
+  const query = new URLSearchParams();
+  if (region) query.set("region", region);
+  if (type) query.set("type", type);
+  if (status) query.set("status", status);
+  if (order && order !== "id") query.set("sort", order);
+  query.set("limit", String(limit));
+  return `/v1/gpus?${query}`;
+}
+
+describe.for(BACKENDS)("listing views · $name", (backend) => {
+  const { redis, prefix } = useBackend(backend);
+
+  async function setup(label: string, options: { pageSize?: number } = {}) {
+    const factory = new EventFactory();
+    const origin = createOriginApp({ store: factory.store });
+    const keys = createKeyspace(prefix(`views-${label}`));
+    const originPaths: string[] = [];
+    const fetchOrigin = async (path: string) => {
+      originPaths.push(path);
+      return origin.request(path);
+    };
+    const l2 = createRedisL2Store(redis, keys);
+    const applier = createEventApplier(redis, keys, clock, DEFAULT_DATA_CLASS_POLICIES);
+    const warm = () =>
+      warmListingViews({ redis, keys, fetchOrigin, clock, recordTtlSeconds: 3600, ...options });
+    /** Every filter and order the origin and the view both answer, compared item by item. */
+    const expectViewsMatchOrigin = async () => {
+      const regions = [undefined, ...factory.store.listRegions().map((region) => region.regionId)];
+      const types = [undefined, ...factory.store.listGpuTypes().map((type) => type.gpuType)];
+      let compared = 0;
+      for (const region of regions)
+        for (const type of types)
+          for (const status of [undefined, ...GPU_STATUSES])
+            for (const order of LISTING_ORDERS) {
+              const limit = 7;
+              const expected = await (
+                await origin.request(listingPath(region, type, status, order, limit))
+              ).json();
+              const read = await l2.readListing(keys.listingView(region, type, status, order), limit);
+              expect(read.outcome, `${region} ${type} ${status} ${order}`).toBe("ok");
+              if (read.outcome !== "ok") continue;
+              expect(JSON.parse(read.body), `${region} ${type} ${status} ${order}`).toEqual(expected);
+              compared += 1;
+            }
+      return compared;
+    };
+    return { factory, keys, l2, applier, warm, originPaths, expectViewsMatchOrigin };
+  }
+
+  it("answers nothing until warmed; a warm walks the origin by pages and every view then matches it", async () => {
+    const s = await setup("warm", {});
+    expect(await s.l2.readListing(s.keys.listingView(undefined, undefined, undefined, "id"), 10)).toEqual({
+      outcome: "not-ready",
+    });
+    const report = await s.warm();
+    expect(report).toMatchObject({ outcome: "warmed", gpus: 60, written: 60, newer: 0, warmedAt: NOW });
+    expect(s.originPaths).toEqual(["/v1/gpus?limit=500"]);
+    expect(await s.expectViewsMatchOrigin()).toBeGreaterThan(100);
+  });
+
+  it("bookings, cancellations, status, price and provider changes keep every view equal to the origin", async () => {
+    const s = await setup("events");
+    await s.warm();
+    const booked = s.factory.bookingCreated();
+    const events = [
+      booked.raw,
+      s.factory.bookingCreated().raw,
+      s.factory.gpuStatusChanged().raw,
+      s.factory.pricingUpdated(0.5).raw,
+      s.factory.providerStatusChanged("maintenance").raw,
+      s.factory.bookingCancelled(booked.change.booking.bookingId).raw,
+    ];
+    const results = await s.applier.apply(events.map(parsed));
+    expect(results.map((result) => result.status)).toEqual(events.map(() => "applied"));
+    expect(await s.expectViewsMatchOrigin()).toBeGreaterThan(100);
+  });
+
+  it("a warm keeps the newer record an event wrote, and a record moved past its view is incomplete", async () => {
+    const s = await setup("race");
+    // The event lands first: the origin's page (read before the booking here) is older.
+    const staleOrigin = createOriginApp({ store: new EventFactory().store });
+    const booked = s.factory.bookingCreated();
+    await s.applier.apply([parsed(booked.raw)]);
+    const report = await warmListingViews({
+      redis,
+      keys: s.keys,
+      fetchOrigin: async (path) => staleOrigin.request(path),
+      clock,
+      recordTtlSeconds: 3600,
+    });
+    expect(report).toMatchObject({ outcome: "warmed", newer: 1, written: 59 });
+    const gpu = booked.change.gpu;
+    const busy = await s.l2.readListing(s.keys.listingView(gpu.region, gpu.gpuType, "busy", "id"), 500);
+    expect(busy.outcome).toBe("ok");
+    if (busy.outcome === "ok")
+      expect(JSON.parse(busy.body).items.map((item: { gpuId: string }) => item.gpuId)).toContain(gpu.gpuId);
+
+    // A fill from the origin (after a lost event) writes a newer record than the view describes.
+    const key = s.keys.gpu(gpu.gpuId);
+    await redis.hset(key, { v: String(gpu.version + 5) });
+    expect(await s.l2.readListing(s.keys.listingView(gpu.region, gpu.gpuType, "busy", "id"), 500)).toEqual({
+      outcome: "incomplete",
+    });
+  });
+
+  it("pages by 'after' when the fleet is larger than a page, and refuses an origin that does not page", async () => {
+    const s = await setup("paged", { pageSize: 25 });
+    expect(await s.warm()).toMatchObject({ outcome: "warmed", pages: 3, gpus: 60 });
+    expect(s.originPaths.map((path) => new URL(path, "http://o").searchParams.get("after"))).toEqual([
+      null,
+      expect.any(String),
+      expect.any(String),
+    ]);
+    expect(await s.expectViewsMatchOrigin()).toBeGreaterThan(100);
+
+    const origin = createOriginApp({ store: s.factory.store });
+    const ignoringAfter = warmListingViews({
+      redis,
+      keys: createKeyspace(prefix("views-nopaging")),
+      // An origin without keyset paging hands the first page back whatever 'after' says.
+      fetchOrigin: async (path) => origin.request(path.replace(/&after=[^&]*/, "")),
+      clock,
+      recordTtlSeconds: 3600,
+      pageSize: 25,
+    });
+    await expect(ignoringAfter).rejects.toThrow(ViewWarmError);
+    await expect(ignoringAfter).rejects.toThrow(/does not page by 'after'/);
+  });
+});
