@@ -58,14 +58,9 @@ const FRONT_TTL_SECONDS = 1;
  * thing the log cannot see, an event the booking system never sent. Reference data changes by
  * hand (an operator's purge): it keeps windows of its own.
  */
-export const EVENT_COVERED_CLASSES: ReadonlySet<DataClassName> = new Set([
-  "availability",
-  "pricing",
-  "gpu",
-  "provider",
-  "market-stats",
-  "order-book",
-]);
+export const EVENT_COVERED_CLASSES: ReadonlySet<DataClassName> = new Set(
+  DATA_CLASS_NAMES.filter((name) => name !== "reference"),
+);
 
 export const DEFAULT_DATA_CLASS_POLICIES: Readonly<Record<DataClassName, DataClassPolicy>> = {
   availability: policy(MINUTE, 5 * MINUTE, 5 * MINUTE, FRONT_TTL_SECONDS, 0, 60 * SECOND),

@@ -96,14 +96,17 @@ end
  * How a GPU's view fields travel to a script: one ARGV slot, space-separated (identifiers and
  * numbers hold no space), '' for a write that is not a GPU.
  */
-export function gpuViewArgument(gpu: {
+export interface ViewedGpu {
+  readonly gpuId: string;
   readonly region: string;
   readonly gpuType: string;
   readonly status: string;
   readonly pricePerHour: number;
   readonly performanceScore: number;
   readonly version: number;
-}): string {
+}
+
+export function gpuViewArgument(gpu: Omit<ViewedGpu, "gpuId">): string {
   return [gpu.region, gpu.gpuType, gpu.status, gpu.pricePerHour, gpu.performanceScore, gpu.version].join(" ");
 }
 

@@ -15,7 +15,12 @@ import { strongEtag } from "../etag";
 import { isIdentifier } from "../identifiers";
 import type { Keyspace } from "../keys";
 import { encodeL2Record } from "../read-model";
-import { gpuViewArgument, RELEASE_WARM_LOCK_SCRIPT, WARM_PAGE_SCRIPT } from "../redis/listing-views";
+import {
+  gpuViewArgument,
+  RELEASE_WARM_LOCK_SCRIPT,
+  type ViewedGpu,
+  WARM_PAGE_SCRIPT,
+} from "../redis/listing-views";
 import { recordArguments } from "../redis/record-hash";
 import { tags } from "../tags";
 import type { Clock } from "../time/clock";
@@ -57,15 +62,7 @@ export interface WarmReport {
   readonly warmedAt?: number;
 }
 
-interface PageGpu {
-  readonly gpuId: string;
-  readonly region: string;
-  readonly gpuType: string;
-  readonly status: string;
-  readonly pricePerHour: number;
-  readonly performanceScore: number;
-  readonly version: number;
-}
+type PageGpu = ViewedGpu;
 
 /** The fields the views index, checked: a page with anything else is refused whole. */
 function pageGpus(body: unknown, path: string): PageGpu[] {
