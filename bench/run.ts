@@ -214,7 +214,21 @@ async function main(): Promise<void> {
     l1BytesPer1kEntries,
     l1HeapBytesPer1kEntries,
   };
-  const results = benchResultsSchema.parse({ ...withoutTargets, targets: checkTargets(withoutTargets) });
+  const checked = benchResultsSchema.safeParse({ ...withoutTargets, targets: checkTargets(withoutTargets) });
+  if (!checked.success) {
+    // Minutes of figures are not thrown away for one bad field: kept, named for what they are,
+    // never as latest.json (the published copy and the README read only validated results).
+    const kept = join(outs[0] ?? DEFAULT_OUT, "invalid.json");
+    await mkdir(outs[0] ?? DEFAULT_OUT, { recursive: true });
+    await writeFile(
+      kept,
+      `${JSON.stringify({ issues: checked.error.issues, figures: withoutTargets }, null, 2)}\n`,
+    );
+    throw new Error(
+      `the figures do not match bench/lib/results.ts (kept in ${kept}): ${checked.error.message}`,
+    );
+  }
+  const results = checked.data;
   const markdown = renderMarkdownSummary(results, { chartFile: "latest.svg" });
   for (const out of outs) {
     await mkdir(out, { recursive: true });

@@ -70,7 +70,11 @@ const SETTINGS = {
   keyPrefix: optional("KEY_PREFIX", keyPrefix, { fallback: DEFAULT_KEY_PREFIX }),
   /** The freshness promise: each isolate reads the invalidation log at most this often. */
   syncIntervalMs: optional("L1_SYNC_INTERVAL_MS", positive, { fallback: 500 }),
-  l1MaxEntries: optional("L1_MAX_ENTRIES", positive, { fallback: 10_000 }),
+  /**
+   * A cap on entries besides the byte budget, which is what bounds memory: at 10,000 a fleet of
+   * 8,000 GPUs plus its listings no longer fit, and the tail was re-read from Redis on every pass.
+   */
+  l1MaxEntries: optional("L1_MAX_ENTRIES", positive, { fallback: 50_000 }),
   originTimeoutMs: optional("ORIGIN_TIMEOUT_MS", positive, { fallback: 5_000 }),
   /**
    * How long an origin 404 answers for its key from the isolate's memory (never L2); 0 keeps

@@ -341,7 +341,7 @@ function mixPanel(r: BenchResults, box: Box): string[] {
       bar.x,
       bar.y + bar.h + 62,
       clip(
-        `origin fetches per 1,000: ${fixed2(m.originFetchesPer1k)} · Redis ${formatUsd(m.redisUsdPerMillionRequests)} per M requests · Redis ${formatInt(m.redisDelayMs)} ms away`,
+        `origin fetches per 1,000: ${fixed2(m.originFetchesPer1k)} · ${formatUsd(m.redisUsdPerMillionRequests)} / M req · Redis ${formatInt(m.redisDelayMs)} ms away`,
         box.w - 28,
         11,
       ),

@@ -226,7 +226,7 @@ export const compressionSchema = z.object({
   mixL2: z.object({
     redisDelayMs: ms,
     requests: count,
-    /** Loads our Worker answered from L2 (background refreshes included), and origin fills it wrote, from /_cache/stats. */
+    /** Values our Worker read from L2 (background refreshes and listing views included), and origin fills it wrote, from /_cache/stats. */
     valueReadsPer1k: z.number().nonnegative(),
     valueWritesPer1k: z.number().nonnegative(),
     /** Answers whose body came out of L2 or went into it (X-Cache L2, ORIGIN, STALE), by size bucket: the sizes L2 moves. */

@@ -107,6 +107,7 @@ async function timeBodies(
   type Sample = {
     bucket: BodySizeBucket;
     key: TimedKey;
+    format: Format;
     body: Uint8Array;
     packed: Uint8Array;
     c: number[];
@@ -120,16 +121,15 @@ async function timeBodies(
         const restored = key === "zlibGzip" ? gunzipSync(packed) : await decompress(packed, format);
         if (restored.length !== body.length)
           throw new Error(`${key} did not round-trip a ${body.length} B body`);
-        samples.push({ bucket, key, body, packed, c: [], d: [] });
+        samples.push({ bucket, key, format, body, packed, c: [], d: [] });
       }
   for (let run = 0; run < runs; run++)
     for (const sample of samples) {
-      const { body, packed, key } = sample;
+      const { body, packed, key, format } = sample;
       if (key === "zlibGzip") {
         sample.c.push(await cpuMicros(async () => gzipSync(body)));
         sample.d.push(await cpuMicros(async () => gunzipSync(packed)));
       } else {
-        const format = key === "gzip" ? "gzip" : "deflate-raw";
         sample.c.push(await cpuMicros(() => compress(body, format)));
         sample.d.push(await cpuMicros(() => decompress(packed, format)));
       }

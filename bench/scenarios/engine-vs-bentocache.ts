@@ -445,7 +445,8 @@ const LISTING_SHARE = 0.01;
 /** An L2 that has nothing and keeps nothing: only L1 is being weighed. */
 const emptyL2: L2Store = {
   get: async () => undefined,
-  readListing: async () => ({ outcome: "not-ready" }),
+  getMany: async (keys) => keys.map(() => undefined),
+  readListings: async () => ({ outcome: "not-ready" }),
   fill: async () => "stored",
   readLog: async () => ({ lastId: "0-0", epoch: "bench", entries: [], lost: false, reset: false }),
   tagVersions: async (tags) => tags.map(() => undefined),

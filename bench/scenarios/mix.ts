@@ -138,7 +138,7 @@ function eventStream(services: BenchServices, deliveriesPerSecond: number) {
 export interface MixL2Traffic {
   readonly redisDelayMs: number;
   readonly requests: number;
-  /** Loads answered from L2, background refreshes included (/_cache/stats hits.l2). */
+  /** Values read from L2, background refreshes included (/_cache/stats hits.l2 + viewReads.refreshed). */
   readonly valueReads: number;
   /** Loads answered by the origin: each fill writes its value to L2 (/_cache/stats hits.origin). */
   readonly valueWrites: number;
@@ -149,18 +149,25 @@ export interface MixL2Traffic {
 /** The X-Cache values whose body moved through L2: read from it, written after an origin fetch, or refreshed behind a STALE answer. */
 const L2_MOVED = ["L2", "ORIGIN", "STALE"] as const;
 
-/** Our engine's load counters (/_cache/stats): loads answered by L2 and by the origin. */
+/**
+ * Our engine's load counters (/_cache/stats): values read from L2 (loads it answered, listing
+ * views among them, and the listings re-read together after a sync) and loads the origin answered.
+ */
 async function engineLoads(workerUrl: string): Promise<{ l2: number; origin: number }> {
   const response = await fetch(`${workerUrl}/_cache/stats`, {
     headers: { authorization: `Bearer ${BENCH_OPERATOR_TOKEN}` },
   });
   if (!response.ok) throw new Error(`/_cache/stats answered ${response.status}`);
-  const stats = (await response.json()) as { hits?: { l2?: unknown; origin?: unknown } };
+  const stats = (await response.json()) as {
+    hits?: { l2?: unknown; origin?: unknown };
+    viewReads?: { refreshed?: unknown };
+  };
   const l2 = stats.hits?.l2;
   const origin = stats.hits?.origin;
   if (typeof l2 !== "number" || typeof origin !== "number")
     throw new Error("/_cache/stats carries no hits.l2 and hits.origin counts");
-  return { l2, origin };
+  const refreshed = stats.viewReads?.refreshed;
+  return { l2: l2 + (typeof refreshed === "number" ? refreshed : 0), origin };
 }
 
 export async function runMix(
@@ -199,6 +206,9 @@ export async function runMix(
     // Nothing else reads the origin's public routes meanwhile (the event stream changes it through /_admin).
     const originFetches = (await originRequests(services.origin.url)) - originBefore;
     const loadsAfter = await engineLoads(worker.url);
+    // The counters live in the isolate: had it been replaced, the deltas would mean nothing.
+    if (loadsAfter.l2 < loadsBefore.l2 || loadsAfter.origin < loadsBefore.origin)
+      throw new Error("mix: the Worker's /_cache/stats went backwards (a new isolate answered)");
     const commands = (await bridge.usage()).commands - before;
     if (failures > 0) throw new Error(`mix: ${failures} event deliveries failed`);
 

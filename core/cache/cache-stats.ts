@@ -22,7 +22,9 @@ export interface TieredCacheStats {
   /** `replacedInPlace`: entity entries given the record a log entry carried, instead of dropped. */
   l1Evictions: { byTag: number; clears: number; replacedInPlace: number };
   /** Listing reads from the Redis views (core/redis/listing-views.ts), by what they found. */
-  viewReads: { ok: number; notReady: number; incomplete: number };
+  viewReads: { ok: number; notReady: number; incomplete: number; refreshed: number };
+  /** Entity records a sync re-read after dropping them while in use (core/cache/dropped-refresh.ts). */
+  recordsRefreshed: number;
   syncs: number;
   /**
    * Log reads that found another log than the cursor's (Redis lost or replaced its data, or a
@@ -51,7 +53,8 @@ export function zeroTieredCacheStats(): TieredCacheStats {
     originErrors: 0,
     versionedOriginFetches: 0,
     l1Evictions: { byTag: 0, clears: 0, replacedInPlace: 0 },
-    viewReads: { ok: 0, notReady: 0, incomplete: 0 },
+    viewReads: { ok: 0, notReady: 0, incomplete: 0, refreshed: 0 },
+    recordsRefreshed: 0,
     syncs: 0,
     logResets: 0,
     fillsRefused: { older: 0, raced: 0 },

@@ -17,6 +17,7 @@
 import type { DataClassName } from "../data-classes";
 import type { Clock } from "../time/clock";
 import type { TieredCacheStats } from "./cache-stats";
+import type { ListingView } from "./l2-store";
 import { LruMap } from "./lru-map";
 import { type MemoryUsage, OBJECT_BYTES, SLOT_BYTES, stringBytes } from "./memory-usage";
 
@@ -27,12 +28,18 @@ export interface L1Entry {
   readonly dataClass: DataClassName;
   readonly contentType: string;
   readonly filledAt: number;
+  /** A listing's view (core/cache/l2-store.ts): a sync that drops it may re-read it from there. */
+  readonly view?: ListingView;
+  /** An entity's record key in Redis, for the same re-read (core/cache/dropped-refresh.ts). */
+  readonly record?: string;
   /** Set when an invalidation named one of its tags: never served fresh again, only on error. */
   invalidated: boolean;
+  /** When it last answered a request (the engine stamps it), so a sync re-reads only what is in use. */
+  hitAt: number;
 }
 
 /** What a fill hands L1; the store stamps when it was filled. */
-export type L1Value = Omit<L1Entry, "filledAt" | "invalidated">;
+export type L1Value = Omit<L1Entry, "filledAt" | "invalidated" | "hitAt">;
 
 /** An origin answer saying the key does not exist (a 404), kept briefly. */
 export interface NegativeEntry {
@@ -260,14 +267,18 @@ export class L1Store {
     if (this.invalidatedSince(value.tags, seqAtStart)) return;
     this.negatives?.delete(key);
     // Built field by field: a spread would keep whatever else the caller's object carries.
+    const now = this.options.clock.now();
     this.entries.set(key, {
       body: value.body,
       etag: value.etag,
       tags: value.tags,
       dataClass: value.dataClass,
       contentType: value.contentType,
-      filledAt: this.options.clock.now(),
+      filledAt: now,
+      ...(value.view ? { view: value.view } : {}),
+      ...(value.record ? { record: value.record } : {}),
       invalidated: false,
+      hitAt: now,
     });
     // lru-cache refuses an entry larger than its byte budget; index only what it kept.
     if (this.entries.has(key)) this.index.add(key, value.tags);
@@ -302,6 +313,8 @@ export class L1Store {
   invalidateTags(
     tags: Iterable<string>,
     replacements?: ReadonlyMap<string, { readonly body: string; readonly etag: string }>,
+    /** Told of each entry this call newly invalidated (the sync picks listings to re-read). */
+    onInvalidated?: (key: string, entry: L1Entry) => void,
   ): number {
     let evicted = 0;
     const seq = ++this.invalidationSeq;
@@ -317,6 +330,7 @@ export class L1Store {
         if (entry && !entry.invalidated) {
           entry.invalidated = true;
           evicted += 1;
+          onInvalidated?.(key, entry);
         }
       }
       if (this.negatives) for (const key of this.negativeIndex.keysOf(tag)) this.negatives.delete(key);
@@ -337,7 +351,10 @@ export class L1Store {
       dataClass: entry.dataClass,
       contentType: entry.contentType,
       filledAt: this.options.clock.now(),
+      ...(entry.view ? { view: entry.view } : {}),
+      ...(entry.record ? { record: entry.record } : {}),
       invalidated: false,
+      hitAt: entry.hitAt,
     };
     this.entries.set(key, next);
     // Whether or not the store disposed of the old value (and its index slots) on overwrite.

@@ -9,8 +9,9 @@ import type { Keyspace } from "../keys";
 import { decodeL2Record, encodeL2Record, type L2Record } from "../read-model";
 import { FILL_OUTCOMES, type FillOutcome } from "../redis/fields";
 import { FILL_SCRIPT } from "../redis/fill-script";
-import { READ_LISTING_SCRIPT, VIEW_READ_OUTCOMES } from "../redis/listing-views";
+import { READ_LISTINGS_SCRIPT, VIEW_READ_OUTCOMES } from "../redis/listing-views";
 import { READ_LOG_SCRIPT } from "../redis/read-log-script";
+import { READ_RECORDS_SCRIPT } from "../redis/read-records-script";
 import { recordArguments } from "../redis/record-hash";
 
 export type { FillOutcome };
@@ -38,18 +39,35 @@ export interface LogPosition {
   readonly epoch: string;
 }
 
-/** A listing read from its view (core/redis/listing-views.ts). */
-export type ListingViewRead =
-  | { readonly outcome: "ok"; readonly body: string; readonly warmedAt: number }
+/** A listing's view: its key (core/keys.ts `listingView`) and how many items the listing shows. */
+export interface ListingView {
+  readonly key: string;
+  readonly limit: number;
+}
+
+/** Listings read from their views (core/redis/listing-views.ts). */
+export type ListingViewsRead =
+  | {
+      readonly outcome: "ok";
+      readonly warmedAt: number;
+      /** Per view asked, in order: the listing's body, or undefined when a listed record is gone or moved past its view (a lost event). */
+      readonly bodies: ReadonlyArray<string | undefined>;
+    }
   /** Never warmed, or lost with Redis: the origin answers, and a warm should start. */
-  | { readonly outcome: "not-ready" }
-  /** A listed record is gone or moved past its view (a lost event): the origin answers. */
-  | { readonly outcome: "incomplete" };
+  | { readonly outcome: "not-ready" };
+
+/** A record's body and ETag, as the read-records script gives them. */
+export interface StoredBody {
+  readonly body: string;
+  readonly etag: string | undefined;
+}
 
 export interface L2Store {
   get(key: string): Promise<L2Record | undefined>;
-  /** The first `limit` GPUs of a listing view, as the origin's listing body: one script call. */
-  readListing(viewKey: string, limit: number): Promise<ListingViewRead>;
+  /** The bodies of many records in one script call, in the order given; undefined for a missing one. */
+  getMany(keys: readonly string[]): Promise<Array<StoredBody | undefined>>;
+  /** The first `limit` GPUs of each listing view, as the origin's listing bodies: one script call. */
+  readListings(views: readonly ListingView[]): Promise<ListingViewsRead>;
   /**
    * Stores a record unless Redis holds a newer version, or the invalidation log has an
    * entry after `sinceLogId` naming one of its tags (an event won the race with this fill),
@@ -87,7 +105,8 @@ export function createRedisL2Store(
 ): L2Store {
   const newEpoch = options.newEpoch ?? (() => crypto.randomUUID());
   const fillScript = redis.createScript<string>(FILL_SCRIPT);
-  const readListingScript = redis.createScript<[string, string?, string?]>(READ_LISTING_SCRIPT);
+  const readListingsScript = redis.createScript<string[]>(READ_LISTINGS_SCRIPT);
+  const readRecordsScript = redis.createScript<string[]>(READ_RECORDS_SCRIPT);
   const readLogScript =
     redis.createScript<[string, string, Array<[string, unknown[]]>, string?, number?, string?]>(
       READ_LOG_SCRIPT,
@@ -103,14 +122,31 @@ export function createRedisL2Store(
       return decodeL2Record(reply.length === 0 ? null : fields);
     },
 
-    async readListing(viewKey, limit) {
-      const [outcome, body, warmedAt] = await readListingScript.exec(
-        [viewKey, keys.viewMembers, keys.viewsWarmedAt],
-        [String(limit)],
+    async getMany(keys) {
+      if (keys.length === 0) return [];
+      const reply = await readRecordsScript.exec([...keys], []);
+      return keys.map((_, index) => {
+        const body = reply[2 * index];
+        const etag = reply[2 * index + 1];
+        if (typeof body !== "string" || body === "") return undefined;
+        return { body, etag: typeof etag === "string" && etag !== "" ? etag : undefined };
+      });
+    },
+
+    async readListings(views) {
+      const [outcome, warmedAt, ...bodies] = await readListingsScript.exec(
+        [keys.viewMembers, keys.viewsWarmedAt, ...views.map((view) => view.key)],
+        views.map((view) => String(view.limit)),
       );
-      if (outcome === VIEW_READ_OUTCOMES.ok && typeof body === "string")
-        return { outcome: "ok", body, warmedAt: Number(warmedAt) };
-      return { outcome: outcome === VIEW_READ_OUTCOMES.notReady ? "not-ready" : "incomplete" };
+      if (outcome !== VIEW_READ_OUTCOMES.ok) return { outcome: "not-ready" };
+      return {
+        outcome: "ok",
+        warmedAt: Number(warmedAt),
+        bodies: views.map((_, index) => {
+          const body = bodies[index];
+          return typeof body === "string" && body.startsWith("{") ? body : undefined;
+        }),
+      };
     },
 
     async fill(key, record, options) {

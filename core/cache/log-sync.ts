@@ -16,7 +16,7 @@ import type { PushedRecord } from "../invalidation-log";
 import { compareStreamIds } from "../invalidation-log";
 import type { Clock, Timers } from "../time/clock";
 import type { TieredCacheStats } from "./cache-stats";
-import type { L1Store } from "./l1-store";
+import type { L1Entry, L1Store } from "./l1-store";
 import type { L2Guard } from "./l2-guard";
 import type { L2Store, LogPosition, LogRead } from "./l2-store";
 import { type Outcome, type Shared, share, waitInOwnContext } from "./shared-work";
@@ -86,6 +86,11 @@ export interface LogSyncOptions {
   readonly maxEntriesPerRead: number;
   readonly counters: Pick<TieredCacheStats, "syncs" | "logResets">;
   readonly logger: Pick<Console, "warn">;
+  /**
+   * Given the entries a sync invalidated, after it applied them and moved the cursor; the sync
+   * (and every request waiting on it) ends when this does. The engine re-reads listings in use.
+   */
+  readonly afterDrop?: (dropped: ReadonlyArray<readonly [string, L1Entry]>) => Promise<void> | undefined;
   /** How far Redis's clock may be from this one (default SYNC_TOKEN_CLOCK_SKEW_MS). */
   readonly syncTokenSkewMs?: number;
   /** Forced reads start at most this often (default FORCED_SYNC_SPACING_MS). */
@@ -247,8 +252,10 @@ export class LogSync {
     const sync = share(
       read
         .then((outcome) => {
-          this.apply(outcome);
+          const dropped = this.apply(outcome);
           if (outcome.ok) this.lastSucceededStartedAt = Math.max(this.lastSucceededStartedAt, now);
+          // Part of the sync its waiters share: they find the re-read listings in L1 when it ends.
+          if (dropped.length > 0) return this.options.afterDrop?.(dropped);
         })
         .finally(() => {
           this.settledSeq = Math.max(this.settledSeq, seq);
@@ -260,10 +267,12 @@ export class LogSync {
     return sync;
   }
 
-  private apply(outcome: Outcome<LogRead>): void {
+  /** Applies a read to L1; returns the entries it newly invalidated (not those it replaced in place). */
+  private apply(outcome: Outcome<LogRead>): Array<readonly [string, L1Entry]> {
+    const dropped: Array<readonly [string, L1Entry]> = [];
     if (!outcome.ok) {
       this.lastError = outcome.error instanceof Error ? outcome.error.message : String(outcome.error);
-      return;
+      return dropped;
     }
     const read = outcome.value;
     const { l1 } = this.options;
@@ -293,7 +302,7 @@ export class LogSync {
             else replacements.delete(tag);
           }
         }
-        if (tags.size > 0) l1.invalidateTags(tags, replacements);
+        if (tags.size > 0) l1.invalidateTags(tags, replacements, (key, entry) => dropped.push([key, entry]));
       }
     } else if (l1.size > 0) {
       // Filled before any log read succeeded: the events since those fills cannot be known.
@@ -304,5 +313,6 @@ export class LogSync {
     this.epoch = read.epoch;
     this.lastCompletedAt = this.options.clock.now();
     this.lastError = undefined;
+    return dropped;
   }
 }

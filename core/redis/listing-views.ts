@@ -127,26 +127,37 @@ export function indexFromArgumentLua(
 }
 
 /**
- * The read-listing script: one listing from a view.
- * KEYS: 1 the view, 2 viewMembers, 3 viewsWarmedAt. ARGV: 1 limit.
- * Reply: {'ok', body, warmedAt} with body `{"items":[…],"total":n}` as the origin spells it, or
- * {'not-ready'}, or {'incomplete', recordKey}.
+ * The read-listings script: one or more listings from their views, in one call (a request's miss
+ * reads one; a sync that dropped many recently used listings re-reads them together).
+ * KEYS: 1 viewMembers, 2 viewsWarmedAt, then one view per listing. ARGV: each listing's limit.
+ * Reply: {'not-ready'} (never warmed, or lost with Redis), or {'ok', warmedAt, then per listing
+ * its body `{"items":[…],"total":n}` as the origin spells it, or 'incomplete' when a listed record
+ * is gone or newer than its view}. A body starts with '{', so the two cannot be confused.
  */
-export const READ_LISTING_SCRIPT = `
-local warmed = redis.call('GET', KEYS[3])
+export const READ_LISTINGS_SCRIPT = `
+local warmed = redis.call('GET', KEYS[2])
 if not warmed then return {'${VIEW_READ_OUTCOMES.notReady}'} end
-local listed = redis.call('ZRANGE', KEYS[1], 0, tonumber(ARGV[1]) - 1)
-local bodies = {}
-for i, record_key in ipairs(listed) do
-  local record = redis.call('HMGET', record_key, '${L2_FIELDS.body}', '${L2_FIELDS.version}')
-  local indexed = redis.call('HGET', KEYS[2], record_key)
-  if not record[1] or not indexed or string.match(indexed, '(%S+)$') ~= record[2] then
-    return {'${VIEW_READ_OUTCOMES.incomplete}', record_key}
+local replies = {'${VIEW_READ_OUTCOMES.ok}', warmed}
+for v = 3, #KEYS do
+  local listed = redis.call('ZRANGE', KEYS[v], 0, tonumber(ARGV[v - 2]) - 1)
+  local bodies, complete = {}, true
+  for i, record_key in ipairs(listed) do
+    local record = redis.call('HMGET', record_key, '${L2_FIELDS.body}', '${L2_FIELDS.version}')
+    local indexed = redis.call('HGET', KEYS[1], record_key)
+    if not record[1] or not indexed or string.match(indexed, '(%S+)$') ~= record[2] then
+      complete = false
+      break
+    end
+    bodies[i] = record[1]
   end
-  bodies[i] = record[1]
+  if complete then
+    local total = redis.call('ZCARD', KEYS[v])
+    replies[#replies + 1] = '{"items":[' .. table.concat(bodies, ',') .. '],"total":' .. total .. '}'
+  else
+    replies[#replies + 1] = '${VIEW_READ_OUTCOMES.incomplete}'
+  end
 end
-local total = redis.call('ZCARD', KEYS[1])
-return {'${VIEW_READ_OUTCOMES.ok}', '{"items":[' .. table.concat(bodies, ',') .. '],"total":' .. total .. '}', warmed}
+return replies
 `;
 
 /**

@@ -1,4 +1,7 @@
 /** The benchmark's own arithmetic: Zipf draws, percentiles, prices, size buckets, the compression estimate, target checks and the reports. */
+import { execFile } from "node:child_process";
+import { fileURLToPath } from "node:url";
+import { promisify } from "node:util";
 import { describe, expect, it } from "vitest";
 import { bodySizeBucket, bucketLowerBytes } from "../../bench/lib/body-size";
 import { redisUsdPerMillionRequests, UPSTASH_PAYG_USD_PER_100K_COMMANDS } from "../../bench/lib/pricing";
@@ -51,6 +54,29 @@ describe("percentiles", () => {
     expect(percentiles([7])).toEqual({ count: 1, p50: 7, p99: 7, max: 7 });
     expect(percentiles([])).toEqual({ count: 0, p50: 0, p99: 0, max: 0 });
   });
+});
+
+describe("npm run bench options", () => {
+  it("refuses a bad --redis-delay-ms with the error and the usage, before it starts anything", async () => {
+    const run = promisify(execFile)(
+      process.execPath,
+      ["--import", "tsx", "bench/run.ts", "--redis-delay-ms", "soon"],
+      {
+        cwd: fileURLToPath(new URL("../..", import.meta.url)),
+        timeout: 30_000,
+      },
+    );
+    const failed = await run.then(
+      () => undefined,
+      (error: { code?: number; stdout?: string; stderr?: string }) => error,
+    );
+    expect(failed?.code).toBe(2);
+    expect(failed?.stderr).toContain(
+      "--redis-delay-ms must be a non-negative number of milliseconds, got 'soon'",
+    );
+    expect(failed?.stderr).toContain("[--redis-delay-ms <n>, default 20]");
+    expect(failed?.stdout).not.toContain("starting services");
+  }, 40_000);
 });
 
 describe("prices and sizes", () => {

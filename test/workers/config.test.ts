@@ -100,7 +100,7 @@ describe("parseWorkerConfig", () => {
       keyPrefix: "ec",
       syncIntervalMs: 500,
       l1MaxBytes: 32 * 1024 * 1024,
-      l1MaxEntries: 10_000,
+      l1MaxEntries: 50_000,
       negativeCacheMs: 5_000,
       negativeCacheMaxBytes: 1024 * 1024,
       lookupMemoMaxBytes: 4 * 1024 * 1024,

@@ -51,6 +51,11 @@ describe("listing views in the Worker", () => {
     }
     // originText asked the origin once per path; the edge asked it nothing.
     expect((await originListings()) - listingsBefore).toBe(paths.length);
-    expect(second.services.cache.stats.viewReads).toEqual({ ok: paths.length, notReady: 0, incomplete: 0 });
+    expect(second.services.cache.stats.viewReads).toEqual({
+      ok: paths.length,
+      notReady: 0,
+      incomplete: 0,
+      refreshed: 0,
+    });
   });
 });

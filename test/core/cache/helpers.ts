@@ -10,8 +10,10 @@ import {
   createRedisL2Store,
   type FillOutcome,
   type L2Store,
-  type ListingViewRead,
+  type ListingView,
+  type ListingViewsRead,
   type LogRead,
+  type StoredBody,
 } from "../../../core/cache/l2-store";
 import {
   type CacheLookup,
@@ -140,7 +142,7 @@ export class FakeOrigin {
   };
 }
 
-export type StoreMethod = "get" | "readListing" | "fill" | "readLog" | "tagVersions";
+export type StoreMethod = "get" | "getMany" | "readListings" | "fill" | "readLog" | "tagVersions";
 /** pass: the real store; fail: rejects at once; hang: waits for `releaseHung()`, then the real store. */
 export type ChaosMode = "pass" | "fail" | "hang";
 
@@ -148,14 +150,16 @@ export type ChaosMode = "pass" | "fail" | "hang";
 export class ChaosStore implements L2Store {
   readonly calls: Record<StoreMethod, number> = {
     get: 0,
-    readListing: 0,
+    getMany: 0,
+    readListings: 0,
     fill: 0,
     readLog: 0,
     tagVersions: 0,
   };
   readonly modes: Record<StoreMethod, ChaosMode> = {
     get: "pass",
-    readListing: "pass",
+    getMany: "pass",
+    readListings: "pass",
     fill: "pass",
     readLog: "pass",
     tagVersions: "pass",
@@ -166,14 +170,20 @@ export class ChaosStore implements L2Store {
 
   get total(): number {
     return (
-      this.calls.get + this.calls.readListing + this.calls.fill + this.calls.readLog + this.calls.tagVersions
+      this.calls.get +
+      this.calls.getMany +
+      this.calls.readListings +
+      this.calls.fill +
+      this.calls.readLog +
+      this.calls.tagVersions
     );
   }
 
   /** Every method at once. */
   setAll(mode: ChaosMode): void {
     this.modes.get = mode;
-    this.modes.readListing = mode;
+    this.modes.getMany = mode;
+    this.modes.readListings = mode;
     this.modes.fill = mode;
     this.modes.readLog = mode;
     this.modes.tagVersions = mode;
@@ -189,8 +199,12 @@ export class ChaosStore implements L2Store {
     return this.#call("get", () => this.inner.get(key));
   }
 
-  readListing(viewKey: string, limit: number): Promise<ListingViewRead> {
-    return this.#call("readListing", () => this.inner.readListing(viewKey, limit));
+  getMany(keys: readonly string[]): Promise<Array<StoredBody | undefined>> {
+    return this.#call("getMany", () => this.inner.getMany(keys));
+  }
+
+  readListings(views: readonly ListingView[]): Promise<ListingViewsRead> {
+    return this.#call("readListings", () => this.inner.readListings(views));
   }
 
   fill(key: string, record: L2Record, options: Parameters<L2Store["fill"]>[2]): Promise<FillOutcome> {

@@ -59,14 +59,28 @@ describe("Redis failing", () => {
   it("opens after the threshold, stops calling the store, and lets one probe through after the cool-down", async () => {
     const h = createHarness({ label: "breaker", breaker: BREAKER });
     await getAll(h, ["gpu-br-0"]); // healthy: the sync sets the cursor, the fill is written
-    expect(h.store.calls).toEqual({ readLog: 1, get: 1, readListing: 0, fill: 1, tagVersions: 0 });
+    expect(h.store.calls).toEqual({
+      readLog: 1,
+      get: 1,
+      getMany: 0,
+      readListings: 0,
+      fill: 1,
+      tagVersions: 0,
+    });
 
     h.store.setAll("fail");
     // gpu-br-1: the read fails (1), the fill after the origin answer fails (2);
     // gpu-br-2: the read fails (3) → open, so no fill is even tried.
     const failing = await getAll(h, ["gpu-br-1", "gpu-br-2"]);
     expect(failing.map((answer) => answer.source)).toEqual(["ORIGIN", "ORIGIN"]);
-    expect(h.store.calls).toEqual({ readLog: 1, get: 3, readListing: 0, fill: 2, tagVersions: 0 });
+    expect(h.store.calls).toEqual({
+      readLog: 1,
+      get: 3,
+      getMany: 0,
+      readListings: 0,
+      fill: 2,
+      tagVersions: 0,
+    });
     expect(h.cache.health.circuit).toBe("open");
 
     // Open: the store is not called at all, not even by a due sync.
@@ -80,7 +94,14 @@ describe("Redis failing", () => {
     const probeFailed = await h.cache.get(gpuLookup(h.keys, "gpu-br-5"), h.ctx);
     await h.drain();
     expect(probeFailed.source).toBe("ORIGIN");
-    expect(h.store.calls).toEqual({ readLog: 2, get: 3, readListing: 0, fill: 2, tagVersions: 0 });
+    expect(h.store.calls).toEqual({
+      readLog: 2,
+      get: 3,
+      getMany: 0,
+      readListings: 0,
+      fill: 2,
+      tagVersions: 0,
+    });
     expect(h.cache.health.circuit).toBe("open");
     await getAll(h, ["gpu-br-6"]);
     expect(h.store.total).toBe(7);
@@ -94,7 +115,14 @@ describe("Redis failing", () => {
     expect(h.cache.health.circuit).toBe("closed");
     expect(h.cache.health.lastSyncError).toBeUndefined();
     // The successful probe closed the circuit, so the same request's read and fill went out too.
-    expect(h.store.calls).toEqual({ readLog: 3, get: 4, readListing: 0, fill: 3, tagVersions: 0 });
+    expect(h.store.calls).toEqual({
+      readLog: 3,
+      get: 4,
+      getMany: 0,
+      readListings: 0,
+      fill: 3,
+      tagVersions: 0,
+    });
     expect(await h.redis.exists(gpuLookup(h.keys, "gpu-br-7").l2Key)).toBe(1);
   });
 

@@ -59,12 +59,15 @@ describe("freshness bound", () => {
     const before = { ...h.store.calls, commands: h.cache.stats.redisCommands, syncs: h.cache.stats.syncs };
     const answer = await h.cache.get(lookup, h.ctx);
     expect(answer.body).not.toBe(oldBody);
-    expect(answer).toMatchObject({ source: "L2", body: newBody });
-    expect(answer.timings.map((timing) => timing.tier)).toEqual(["sync", "l1", "l2"]);
+    // The sync dropped an entry in use and re-read its record (core/cache/dropped-refresh.ts):
+    // the answer is L1's, already the new one.
+    expect(answer).toMatchObject({ source: "L1", body: newBody });
+    expect(answer.timings.map((timing) => timing.tier)).toEqual(["sync", "l1"]);
     // One command for the log read, one for the reload.
     expect(h.cache.stats.redisCommands - before.commands).toBe(2);
     expect(h.store.calls.readLog - before.readLog).toBe(1);
-    expect(h.store.calls.get - before.get).toBe(1);
+    expect(h.store.calls.getMany - before.getMany).toBe(1);
+    expect(h.store.calls.get - before.get).toBe(0);
     expect(h.cache.stats.syncs - before.syncs).toBe(1);
     expect(h.cache.stats.l1Evictions.byTag).toBe(1);
     expect(h.origin.count()).toBe(1);
@@ -109,7 +112,8 @@ describe("freshness bound", () => {
     const answers = await Promise.all(lookups.map((lookup) => h.cache.get(lookup, h.ctx)));
     expect(h.store.calls.readLog - readsBefore).toBe(1);
     expect(answers.every((answer) => answer.timings[0]?.tier === "sync")).toBe(true);
-    expect(answers[0]).toMatchObject({ source: "L2", body: newBody });
+    // Re-read within the shared sync, so every waiter found it in L1.
+    expect(answers[0]).toMatchObject({ source: "L1", body: newBody });
     answers.slice(1).forEach((answer, index) => {
       expect(answer).toMatchObject({ source: "L1", body: bodies[index + 1] });
     });
@@ -129,7 +133,9 @@ describe("freshness bound", () => {
     h.clock.advance(SYNC_INTERVAL_MS);
     expect((await h.cache.get(untagged, h.ctx)).source).toBe("L1");
     expect((await h.cache.get(unrelated, h.ctx)).source).toBe("L1");
-    expect((await h.cache.get(named, h.ctx)).source).toBe("L2");
+    // Dropped, and re-read from its record by the sync, since it was in use.
+    expect((await h.cache.get(named, h.ctx)).source).toBe("L1");
+    expect(h.cache.stats.recordsRefreshed).toBe(1);
     expect(h.cache.stats.l1Evictions).toEqual({ byTag: 1, clears: 0, replacedInPlace: 0 });
 
     // Much later (still within the class's fresh time), more syncs: still there.
@@ -179,13 +185,17 @@ describe("freshness when Redis was unreachable or slow", () => {
     h.clock.advance(SYNC_INTERVAL_MS);
 
     h.store.modes.get = "hang";
+    h.store.modes.getMany = "hang";
     const answer = h.cache.get(lookup, h.ctx);
     // L2 answers after 40 ms: past the soft timeout, within the hard one.
     setTimeout(() => {
       h.store.modes.get = "pass";
+      h.store.modes.getMany = "pass";
       h.store.releaseHung();
     }, 40);
-    expect(await answer).toMatchObject({ source: "L2", body: newBody });
+    // Whichever read brings it (the sync's re-read of the dropped entry, or the load), never the old one.
+    expect(await answer).toMatchObject({ body: newBody });
+    expect((await answer).source).not.toBe("STALE");
   });
 
   it("still serves an invalidated copy as STALE 'error' when L2 and the origin both fail", async () => {
@@ -195,6 +205,7 @@ describe("freshness when Redis was unreachable or slow", () => {
     await lambda.appendLog(h.keys, lookup.tags);
     h.clock.advance(SYNC_INTERVAL_MS);
     h.store.modes.get = "fail";
+    h.store.modes.getMany = "fail";
     h.origin.failWith(503);
     expect(await h.cache.get(lookup, h.ctx)).toMatchObject({
       source: "STALE",
@@ -348,7 +359,8 @@ describe("fills that race an event", () => {
     });
 
     h.clock.advance(SYNC_INTERVAL_MS);
-    expect(await h.cache.get(lookup, h.ctx)).toMatchObject({ source: "L2", body: newBody });
+    // The next sync drops the (suspect) L1 copy and re-reads the event's record in its place.
+    expect(await h.cache.get(lookup, h.ctx)).toMatchObject({ source: "L1", body: newBody });
   });
 
   it("an aggregate (version 0) fill is refused by the log check alone ('raced')", async () => {

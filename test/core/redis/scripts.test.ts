@@ -77,7 +77,8 @@ const REDIS_VOCABULARY: Record<ScriptName, readonly string[]> = {
     // The published message's JSON, around the entry id.
     ...['{"id":"', '",'],
   ],
-  readListing: ["GET", "ZRANGE", "HMGET", "HGET", "ZCARD", "(%S+)$", '{"items":[', ",", '],"total":', "}"],
+  readRecords: ["HMGET", ""],
+  readListings: ["GET", "ZRANGE", "HMGET", "HGET", "ZCARD", "(%S+)$", '{"items":[', ",", '],"total":', "}"],
   warmPage: [...VIEW_INDEXING, "HGET", "HSET", "PEXPIRE", "-1", "(%S+)$"],
   releaseWarmLock: ["GET", "DEL"],
   // Its own state, "<level> <at>", in one string: no storage-format names to share.

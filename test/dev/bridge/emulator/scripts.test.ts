@@ -274,7 +274,7 @@ const CASES: readonly ScriptCase[] = [
   {
     name: "listing views: a warmed page is read back in price order; the lock is released only by its holder",
     commands: [
-      evalScript("readListing", ["{p}:view:*:*:*:price", "{p}:members", "{p}:warmed"], ["5"]),
+      evalScript("readListings", ["{p}:members", "{p}:warmed", "{p}:view:*:*:*:price"], ["5"]),
       evalScript(
         "warmPage",
         [],
@@ -291,9 +291,22 @@ const CASES: readonly ScriptCase[] = [
         ],
       ),
       ["SET", "{p}:warmed", "1700000000000"],
-      evalScript("readListing", ["{p}:view:*:*:*:price", "{p}:members", "{p}:warmed"], ["5"]),
-      evalScript("readListing", ["{p}:view:r1:*:busy:performance", "{p}:members", "{p}:warmed"], ["5"]),
+      evalScript("readListings", ["{p}:members", "{p}:warmed", "{p}:view:*:*:*:price"], ["5"]),
+      evalScript(
+        "readListings",
+        [
+          "{p}:members",
+          "{p}:warmed",
+          "{p}:view:r1:*:busy:performance",
+          "{p}:view:r1:t1:*:id",
+          "{p}:view:r9:*:*:id",
+        ],
+        ["5", "1", "5"],
+      ),
+      ["HSET", "{p}:gpu:g1", "v", "9"],
+      evalScript("readListings", ["{p}:members", "{p}:warmed", "{p}:view:*:*:*:price"], ["5"]),
       ["~ZRANGE", "{p}:view:r1:t1:*:id", "0", "-1", "WITHSCORES"],
+      evalScript("readRecords", ["{p}:gpu:g2", "{p}:gpu:missing", "{p}:gpu:g1"], []),
       ["SET", "{p}:lock", "mine"],
       evalScript("releaseWarmLock", ["{p}:lock"], ["theirs"]),
       evalScript("releaseWarmLock", ["{p}:lock"], ["mine"]),
