@@ -1,6 +1,6 @@
 import { cloudflareTest } from "@cloudflare/vitest-plugin";
 import { defineConfig } from "vitest/config";
-import { SHORT_FRESH_WINDOWS } from "./test/support/constants";
+import { SHORT_FRESH_WINDOWS } from "./test/support/constants.js";
 
 export default defineConfig({
   test: {

@@ -4,9 +4,9 @@
  * deployments can share a database and a schema change can move to `v2:` without
  * reading old values.
  */
-import { type ListingOrder, VIEW_ANY } from "./redis/listing-views";
+import { type CollectionKind, type ListingOrder, VIEW_ANY } from "./redis/listing-views";
 
-export { LISTING_ORDERS, type ListingOrder, VIEW_ANY } from "./redis/listing-views";
+export { type CollectionKind, LISTING_ORDERS, type ListingOrder, VIEW_ANY } from "./redis/listing-views";
 
 export const KEY_SCHEMA_VERSION = "v1";
 
@@ -49,6 +49,13 @@ export interface Keyspace {
     order: ListingOrder,
   ): string;
   readonly listingViewPrefix: string;
+  /**
+   * A collection view (core/redis/listing-views.ts): the sorted set, all scores 0, of the record
+   * keys a list route shows, so the list reads in key order. Its two filters are in the order of
+   * the list's tag (core/tags.ts): prices by type then region, stats by region then type, order
+   * books by type (the second always absent).
+   */
+  collectionView(kind: CollectionKind, first: string | undefined, second: string | undefined): string;
   /** GPU record key → the state the views hold it under (`region type status version`). */
   readonly viewMembers: string;
   /**
@@ -110,6 +117,7 @@ export function createKeyspace(prefix: string = DEFAULT_KEY_PREFIX): Keyspace {
     listingView: (region, gpuType, status, order) =>
       `${root}view:gpus:${[region ?? VIEW_ANY, gpuType ?? VIEW_ANY, status ?? VIEW_ANY, order].join(":")}`,
     listingViewPrefix: `${root}view:gpus:`,
+    collectionView: (kind, first, second) => `${root}view:${kind}:${first ?? VIEW_ANY}:${second ?? VIEW_ANY}`,
     viewMembers: `${root}view:members`,
     viewsWarmedAt: `${root}view:warmed-at`,
     viewsWarmLock: `${root}view:warm-lock`,
@@ -120,4 +128,22 @@ export function createKeyspace(prefix: string = DEFAULT_KEY_PREFIX): Keyspace {
     workersCachePurgeBucket: `${root}bucket:workers-cache-purge`,
     operatorKey: (keyBelowRoot) => `${root}${keyBelowRoot}`,
   };
+}
+
+/**
+ * The collection views a record is listed in: by its first filter, by its second, by neither;
+ * an order book by its type only (the one list route it has).
+ */
+export function collectionViewsOf(
+  keys: Keyspace,
+  kind: CollectionKind,
+  first: string,
+  second: string,
+): string[] {
+  if (kind === "orderbooks") return [keys.collectionView(kind, first, undefined)];
+  return [
+    keys.collectionView(kind, first, undefined),
+    keys.collectionView(kind, undefined, second),
+    keys.collectionView(kind, undefined, undefined),
+  ];
 }

@@ -3,11 +3,11 @@
  * the Worker does on first use, and prints what it did. For an operator after a Redis loss, or
  * before opening traffic, so no listing waits for the first-use warm.
  *
- * Where: UPSTASH_REDIS_REST_URL, UPSTASH_REDIS_REST_TOKEN and ORIGIN_URL (and KEY_PREFIX) when
+ * Where: UPSTASH_REDIS_REST_URL, UPSTASH_REDIS_REST_TOKEN and ORIGIN_URL (and KEY_PREFIX, CACHE_POLICIES) when
  * set, all three or none; else the running local stack's `.local-stack.json` (npm start).
  */
 import { Redis } from "@upstash/redis";
-import { DEFAULT_DATA_CLASS_POLICIES } from "../core/data-classes";
+import { applyPolicyOverrides } from "../core/data-classes";
 import { createKeyspace, DEFAULT_KEY_PREFIX } from "../core/keys";
 import { systemClock } from "../core/time/clock";
 import { warmListingViews } from "../core/views/warm-listing-views";
@@ -43,6 +43,20 @@ function targets(): { redisUrl: string; token: string; originUrl: string; where:
   };
 }
 
+/** The Worker's CACHE_POLICIES, when set, so the warm writes records with the TTLs the Worker uses. */
+function policies() {
+  const text = process.env.CACHE_POLICIES;
+  let overrides: unknown;
+  try {
+    overrides = text ? JSON.parse(text) : undefined;
+  } catch {
+    throw new Error("CACHE_POLICIES: not JSON");
+  }
+  const { policies: merged, problems } = applyPolicyOverrides(overrides);
+  if (problems.length > 0) throw new Error(`CACHE_POLICIES: ${problems.join("; ")}`);
+  return merged;
+}
+
 async function main(): Promise<void> {
   const { redisUrl, token, originUrl, where } = targets();
   const redis = new Redis({ url: redisUrl, token, automaticDeserialization: false, enableTelemetry: false });
@@ -52,14 +66,14 @@ async function main(): Promise<void> {
     keys: createKeyspace(process.env.KEY_PREFIX || DEFAULT_KEY_PREFIX),
     fetchOrigin: (path) => fetch(`${originUrl}${path}`),
     clock: systemClock,
-    recordTtlSeconds: DEFAULT_DATA_CLASS_POLICIES.gpu.l2TtlSeconds,
+    policies: policies(),
   });
   const ms = Math.round(performance.now() - started);
   if (report.outcome === "already-running")
     console.log(`warm: another warm holds the lock (${where}); nothing done`);
   else
     console.log(
-      `warm: ${report.gpus} GPUs in ${report.pages} pages from ${originUrl} in ${ms} ms: ${report.written} written, ${report.newer} kept at a newer version (${where})`,
+      `warm: ${report.gpus} GPUs in ${report.pages} pages and ${report.collections ?? 0} price, stats and order-book records from ${originUrl} in ${ms} ms: ${report.written} GPUs written, ${report.newer} kept at a newer version (${where})`,
     );
 }
 

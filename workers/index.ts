@@ -89,7 +89,7 @@ export function buildServices(
         keys,
         fetchOrigin: (path) => fetchOrigin(path),
         clock,
-        recordTtlSeconds: config.policies.gpu.l2TtlSeconds,
+        policies: config.policies,
         ...(config.originVersionParam ? { cacheBuster: { param: config.originVersionParam } } : {}),
       }).catch((error: unknown) => logger.warn("listing views warm failed", error)),
     );

@@ -180,6 +180,13 @@ interface RegionTypeRoute {
   readonly entityKey: (type: string, region: string) => string;
   readonly entityTag: (type: string, region: string) => string;
   readonly listTag: (type: string | undefined, region: string | undefined) => string;
+  /** The collection view the list is kept in (core/redis/listing-views.ts). */
+  readonly listView: (type: string | undefined, region: string | undefined) => string;
+}
+
+/** A whole list kept as a collection view: all its records (limit 0), read in one command. */
+function collection(lookup: CacheLookup, viewKey: string): CacheLookup {
+  return { ...lookup, view: { key: viewKey, limit: 0 } };
 }
 
 function regionTypeRoute(query: Query, keys: Keyspace, route: RegionTypeRoute): RouteLookup {
@@ -191,7 +198,10 @@ function regionTypeRoute(query: Query, keys: Keyspace, route: RegionTypeRoute): 
   const lookup =
     q.type && q.region
       ? entity(key, route.dataClass, route.entityKey(q.type, q.region), route.entityTag(q.type, q.region))
-      : aggregate(keys, key, route.dataClass, route.listTag(q.type, q.region));
+      : collection(
+          aggregate(keys, key, route.dataClass, route.listTag(q.type, q.region)),
+          route.listView(q.type, q.region),
+        );
   return checked(lookup, region(q.region), gpuType(q.type));
 }
 
@@ -227,6 +237,7 @@ export const routes: Readonly<Record<string, RouteResolver>> = {
       entityKey: (type, region) => keys.price(type, region),
       entityTag: (type, region) => tags.price(type, region),
       listTag: (type, region) => tags.priceList(type, region),
+      listView: (type, region) => keys.collectionView("prices", type, region),
     }),
 
   "/v1/providers/:providerId": (path, _query, keys) => {
@@ -247,6 +258,7 @@ export const routes: Readonly<Record<string, RouteResolver>> = {
       entityKey: (type, region) => keys.marketStats(region, type),
       entityTag: (type, region) => tags.marketStats(region, type),
       listTag: (type, region) => tags.statsList(region, type),
+      listView: (type, region) => keys.collectionView("stats", region, type),
     }),
 
   "/v1/orderbook/:gpuType": (path, query, keys) => {
@@ -255,7 +267,10 @@ export const routes: Readonly<Record<string, RouteResolver>> = {
     const key = normalisedKey(`/v1/orderbook/${type}`, [["region", q.region]]);
     const lookup = q.region
       ? entity(key, "order-book", keys.orderBook(type, q.region), tags.orderBook(type, q.region))
-      : aggregate(keys, key, "order-book", tags.orderBookList(type));
+      : collection(
+          aggregate(keys, key, "order-book", tags.orderBookList(type)),
+          keys.collectionView("orderbooks", type, undefined),
+        );
     return checked(lookup, gpuType(type, "gpuType"), region(q.region));
   },
 

@@ -25,7 +25,7 @@ import type { CircuitState } from "./circuit-breaker";
 import { DroppedRefresh } from "./dropped-refresh";
 import { type L1Entry, type L1Memory, L1Store, type NegativeEntry } from "./l1-store";
 import { L2Guard } from "./l2-guard";
-import type { L2Store, LogPosition } from "./l2-store";
+import type { L2Store, ListingView, LogPosition } from "./l2-store";
 import { type LoadedValue, loadedFromL2, type TierTiming } from "./loaded-value";
 import { LogSync, type SyncToken } from "./log-sync";
 import type { MemoryUsage } from "./memory-usage";
@@ -52,7 +52,7 @@ export interface CacheLookup {
    * A listing Redis keeps as a view (core/redis/listing-views.ts): read from it, one command,
    * before anything else below L1; the origin answers only when the views cannot.
    */
-  readonly view?: { readonly key: string; readonly limit: number };
+  readonly view?: ListingView;
 }
 
 export interface CacheAnswer {
@@ -486,7 +486,7 @@ export class TieredCache {
    */
   private async loadFromView(
     lookup: CacheLookup,
-    view: NonNullable<CacheLookup["view"]>,
+    view: ListingView,
     ctx: WaitUntil,
     seqAtStart: number,
     timings: TierTiming[],

@@ -4,7 +4,8 @@
  * derived records and of the aggregate responses indexed under its tags, one
  * invalidation-log entry carrying the written entity records (core/redis/fields.ts
  * LOG_RECORD_FIELD_PREFIX) so isolates replace their copies in place, the listing views of every
- * GPU it wrote (core/redis/listing-views.ts), the entry's id as the version of every tag it names
+ * GPU it wrote and the collection views of every price, stats and order-book record
+ * (core/redis/listing-views.ts), the entry's id as the version of every tag it names
  * (core/tag-versions.ts: the Worker's refills ask the origin for it), one PUBLISH, then the
  * applied-event marker.
  * Replies {status, marker state or PURGES_OWED, log id when it wrote one}.
@@ -15,7 +16,8 @@
  *       12 tag-version ttl ms, 13 listing view prefix, 14 view members key,
  *       then per write: key, then its record (core/redis/record-hash.ts: version, body, tags,
  *       storedAt, etag, ttlMs), the tag to push it under in the log entry ('' = not pushed: over
- *       the entry's size cap), its view argument ('' = not a GPU); then delete keys; then tag index keys; then tag-version keys (as many,
+ *       the entry's size cap), its view argument ('' = not a GPU), the collection views it is
+ *       listed in (space-separated, '' = none); then delete keys; then tag index keys; then tag-version keys (as many,
  *       in the same order: the keys are passed, like the index keys, not built in Lua).
  * Redis keeps what a script wrote before a command fails, so every key is checked (type, stored
  * version) before the first write: a key of the wrong type fails the event with nothing written.
@@ -28,14 +30,15 @@ import {
   LOG_RECORD_FIELD_PREFIX,
   PURGES_OWED,
 } from "./fields";
-import { INDEX_GPU_LUA, indexFromArgumentLua } from "./listing-views";
+import { addToCollectionsLua, INDEX_GPU_LUA, indexFromArgumentLua } from "./listing-views";
 import { RECORD_ARGUMENT_COUNT, storedVersionLua, writeRecordLua } from "./record-hash";
 
 /** ARGV slot of the first write's key; each write is its key followed by its record. */
 const FIRST_WRITE_ARGUMENT = 15;
-const WRITE_ARGUMENT_COUNT = 3 + RECORD_ARGUMENT_COUNT;
+const WRITE_ARGUMENT_COUNT = 4 + RECORD_ARGUMENT_COUNT;
 const PUSH_TAG = `ARGV[w + ${1 + RECORD_ARGUMENT_COUNT}]`;
 const VIEW_ARGUMENT = `ARGV[w + ${2 + RECORD_ARGUMENT_COUNT}]`;
+const COLLECTIONS_ARGUMENT = `ARGV[w + ${3 + RECORD_ARGUMENT_COUNT}]`;
 
 /** Slot `offset` of the record of the write whose key is at ARGV[w]. */
 const recordArgument = (offset: number) => `ARGV[w + ${1 + offset}]`;
@@ -86,6 +89,7 @@ for _, w in ipairs(writes) do
   if ${VIEW_ARGUMENT} ~= '' then
     ${indexFromArgumentLua("ARGV[13]", "ARGV[14]", "ARGV[w]", VIEW_ARGUMENT, "    ")}
   end
+  ${addToCollectionsLua("ARGV[w]", COLLECTIONS_ARGUMENT, "  ")}
   if ${PUSH_TAG} ~= '' then
     entry[#entry + 1] = '${LOG_RECORD_FIELD_PREFIX}' .. ${PUSH_TAG}
     entry[#entry + 1] = ${ETAG} .. ' ' .. ${BODY}

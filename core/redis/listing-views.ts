@@ -22,6 +22,8 @@ export const LISTING_ORDERS = ["id", "price", "performance"] as const;
 export type ListingOrder = (typeof LISTING_ORDERS)[number];
 /** Stands for an absent filter in a view key, as in tags (core/tags.ts). */
 export const VIEW_ANY = "*";
+/** The list routes kept as collection views: price lists, stats lists, order books of a type. */
+export type CollectionKind = "prices" | "stats" | "orderbooks";
 /**
  * Lua expression for `Keyspace.listingView` from Lua expressions of its parts: `prefix` is
  * `listingViewPrefix` passed in, the others strings (`'*'` for an absent filter).
@@ -126,31 +128,52 @@ export function indexFromArgumentLua(
   ].join(`\n${indent}`);
 }
 
+/** Lua statement: add `recordKey` to every collection view named (space-separated) in `views`. */
+export function addToCollectionsLua(recordKey: string, views: string, indent = ""): string {
+  return [
+    `for view in string.gmatch(${views}, '%S+') do`,
+    `  redis.call('ZADD', view, 0, ${recordKey})`,
+    `end`,
+  ].join(`\n${indent}`);
+}
+
 /**
  * The read-listings script: one or more listings from their views, in one call (a request's miss
  * reads one; a sync that dropped many recently used listings re-reads them together).
- * KEYS: 1 viewMembers, 2 viewsWarmedAt, then one view per listing. ARGV: each listing's limit.
+ * KEYS: 1 viewMembers, 2 viewsWarmedAt, then one view per listing. ARGV: each listing's limit,
+ * 0 for a collection view (all its records, no total, no version check: its members never move).
  * Reply: {'not-ready'} (never warmed, or lost with Redis), or {'ok', warmedAt, then per listing
- * its body `{"items":[…],"total":n}` as the origin spells it, or 'incomplete' when a listed record
- * is gone or newer than its view}. A body starts with '{', so the two cannot be confused.
+ * its body as the origin spells it, `{"items":[…],"total":n}` (a collection: `{"items":[…]}`), or
+ * 'incomplete' when a listed record is gone, or (a GPU) newer than its view}. A body starts
+ * with '{', so the two cannot be confused.
  */
 export const READ_LISTINGS_SCRIPT = `
 local warmed = redis.call('GET', KEYS[2])
 if not warmed then return {'${VIEW_READ_OUTCOMES.notReady}'} end
 local replies = {'${VIEW_READ_OUTCOMES.ok}', warmed}
 for v = 3, #KEYS do
-  local listed = redis.call('ZRANGE', KEYS[v], 0, tonumber(ARGV[v - 2]) - 1)
+  local limit = tonumber(ARGV[v - 2])
+  local collection = limit == 0
+  local listed = redis.call('ZRANGE', KEYS[v], 0, collection and -1 or limit - 1)
   local bodies, complete = {}, true
   for i, record_key in ipairs(listed) do
     local record = redis.call('HMGET', record_key, '${L2_FIELDS.body}', '${L2_FIELDS.version}')
-    local indexed = redis.call('HGET', KEYS[1], record_key)
-    if not record[1] or not indexed or string.match(indexed, '(%S+)$') ~= record[2] then
+    if not record[1] then
       complete = false
       break
     end
+    if not collection then
+      local indexed = redis.call('HGET', KEYS[1], record_key)
+      if not indexed or string.match(indexed, '(%S+)$') ~= record[2] then
+        complete = false
+        break
+      end
+    end
     bodies[i] = record[1]
   end
-  if complete then
+  if complete and collection then
+    replies[#replies + 1] = '{"items":[' .. table.concat(bodies, ',') .. ']}'
+  elseif complete then
     local total = redis.call('ZCARD', KEYS[v])
     replies[#replies + 1] = '{"items":[' .. table.concat(bodies, ',') .. '],"total":' .. total .. '}'
   else
@@ -173,29 +196,48 @@ const warmSlot = (offset: number) => `ARGV[i + ${1 + offset}]`;
 const WARM_VIEW_ARGUMENT = `ARGV[i + ${1 + RECORD_ARGUMENT_COUNT}]`;
 const WARM_TTL_ARGUMENT = `ARGV[i + ${RECORD_ARGUMENT_COUNT}]`;
 
-export const WARM_PAGE_SCRIPT = `
-${INDEX_GPU_LUA}
-local written, newer = 0, 0
-local i = 4
-for _ = 1, tonumber(ARGV[3]) do
-  local key = ARGV[i]
+/**
+ * Lua, one warm's step for the record at ARGV[i] (both warm scripts): written where Redis holds an
+ * older version or none (counted in `written`), its TTL refreshed where the same, left alone where
+ * newer (an event overtook the origin's answer); then what the caller does in each case.
+ */
+function warmRecordLua(then: {
+  readonly written: string;
+  readonly same: string;
+  readonly newer: string;
+}): string {
+  return `local key = ARGV[i]
   local stored = tonumber(redis.call('HGET', key, '${L2_FIELDS.version}') or '-1')
   local version = tonumber(ARGV[i + 1])
   if stored < version then
     ${writeRecordLua("key", warmSlot, "    ")}
     written = written + 1
-    ${indexFromArgumentLua("ARGV[1]", "ARGV[2]", "key", WARM_VIEW_ARGUMENT, "    ")}
+    ${then.written}
   elseif stored == version then
     redis.call('PEXPIRE', key, ${WARM_TTL_ARGUMENT})
-    ${indexFromArgumentLua("ARGV[1]", "ARGV[2]", "key", WARM_VIEW_ARGUMENT, "    ")}
+    ${then.same}
   else
-    local indexed = redis.call('HGET', ARGV[2], key)
+    ${then.newer}
+  end`;
+}
+
+const INDEX_FROM_PAGE = indexFromArgumentLua("ARGV[1]", "ARGV[2]", "key", WARM_VIEW_ARGUMENT, "    ");
+
+export const WARM_PAGE_SCRIPT = `
+${INDEX_GPU_LUA}
+local written, newer = 0, 0
+local i = 4
+for _ = 1, tonumber(ARGV[3]) do
+  ${warmRecordLua({
+    written: INDEX_FROM_PAGE,
+    same: INDEX_FROM_PAGE,
+    newer: `local indexed = redis.call('HGET', ARGV[2], key)
     if not indexed or string.match(indexed, '(%S+)$') ~= tostring(stored) then
       local gpu = cjson.decode(redis.call('HGET', key, '${L2_FIELDS.body}'))
       index_gpu(ARGV[1], ARGV[2], key, gpu.region, gpu.gpuType, gpu.status, gpu.pricePerHour, gpu.performanceScore, redis.call('HGET', key, '${L2_FIELDS.version}'))
     end
-    newer = newer + 1
-  end
+    newer = newer + 1`,
+  })}
   i = i + ${2 + RECORD_ARGUMENT_COUNT}
 end
 return {written, newer}
@@ -205,4 +247,23 @@ return {written, newer}
 export const RELEASE_WARM_LOCK_SCRIPT = `
 if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end
 return 0
+`;
+
+/**
+ * The warm script for collection records (prices, stats, order books read from the origin's
+ * lists): each record written where Redis holds an older version or none, its TTL refreshed where
+ * the same, and its key put into its collection views either way.
+ * ARGV: 1 how many records, then per record: its key, its record's slots
+ * (core/redis/record-hash.ts) and its collection views, space-separated.
+ * Reply: how many were written.
+ */
+export const WARM_COLLECTION_SCRIPT = `
+local written = 0
+local i = 2
+for _ = 1, tonumber(ARGV[1]) do
+  ${warmRecordLua({ written: "", same: "", newer: "" })}
+  ${addToCollectionsLua("key", WARM_VIEW_ARGUMENT, "  ")}
+  i = i + ${2 + RECORD_ARGUMENT_COUNT}
+end
+return written
 `;

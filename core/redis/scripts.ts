@@ -10,7 +10,12 @@
  */
 import { APPLY_EVENT_SCRIPT } from "./apply-event-script";
 import { FILL_SCRIPT } from "./fill-script";
-import { READ_LISTINGS_SCRIPT, RELEASE_WARM_LOCK_SCRIPT, WARM_PAGE_SCRIPT } from "./listing-views";
+import {
+  READ_LISTINGS_SCRIPT,
+  RELEASE_WARM_LOCK_SCRIPT,
+  WARM_COLLECTION_SCRIPT,
+  WARM_PAGE_SCRIPT,
+} from "./listing-views";
 import { READ_LOG_SCRIPT } from "./read-log-script";
 import { READ_RECORDS_SCRIPT } from "./read-records-script";
 import { TOKEN_BUCKET_SCRIPT } from "./token-bucket-script";
@@ -24,10 +29,11 @@ export interface PinnedScript {
 export const REDIS_SCRIPTS = {
   fill: { source: FILL_SCRIPT, sha1: "b4456d4feb990eb15e0c5da908e533e80d82369d" },
   readLog: { source: READ_LOG_SCRIPT, sha1: "0ecb44734923dab2a0d4c46de8758a45bda3c753" },
-  applyEvent: { source: APPLY_EVENT_SCRIPT, sha1: "7a437323b481568ddcf5df5550ad8dbf6499b5b7" },
+  applyEvent: { source: APPLY_EVENT_SCRIPT, sha1: "68b7e10c8fffb3f13498bbb84a26aff17c4084fd" },
   readRecords: { source: READ_RECORDS_SCRIPT, sha1: "f73e0ce49e415fc818118147a715082ea088347d" },
-  readListings: { source: READ_LISTINGS_SCRIPT, sha1: "7e86556cbbb2d7c7f8f8dfb99295bc8cb5b9949d" },
+  readListings: { source: READ_LISTINGS_SCRIPT, sha1: "493584004995f64eac67be101fbd8a60aae79ddd" },
   warmPage: { source: WARM_PAGE_SCRIPT, sha1: "df9c512d5ad3cb4fcf3dbbaa63dfe5136d7a65df" },
+  warmCollection: { source: WARM_COLLECTION_SCRIPT, sha1: "ccfb6c3576d0cab91d86ae62989ddef8d0bdabf8" },
   releaseWarmLock: { source: RELEASE_WARM_LOCK_SCRIPT, sha1: "c0fe86dca9a7825a3e95860568351409cafd1294" },
   tokenBucket: { source: TOKEN_BUCKET_SCRIPT, sha1: "ae1539985975b9acaf1e5b6049becbcfaac22cdb" },
 } as const satisfies Record<string, PinnedScript>;

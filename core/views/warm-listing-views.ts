@@ -11,14 +11,16 @@
  * Runtime-neutral: Redis, the origin fetch and the clock are passed in.
  */
 import type { Redis } from "@upstash/redis";
+import type { DataClassName, DataClassPolicies } from "../data-classes";
 import { strongEtag } from "../etag";
 import { isIdentifier } from "../identifiers";
-import type { Keyspace } from "../keys";
+import { type CollectionKind, collectionViewsOf, type Keyspace } from "../keys";
 import { encodeL2Record } from "../read-model";
 import {
   gpuViewArgument,
   RELEASE_WARM_LOCK_SCRIPT,
   type ViewedGpu,
+  WARM_COLLECTION_SCRIPT,
   WARM_PAGE_SCRIPT,
 } from "../redis/listing-views";
 import { recordArguments } from "../redis/record-hash";
@@ -39,8 +41,8 @@ export interface WarmListingViewsOptions {
   /** GETs a path of the origin's API (the Worker's own origin fetch, or a plain fetch). */
   readonly fetchOrigin: (path: string) => Promise<Response>;
   readonly clock: Clock;
-  /** Record TTL: the gpu class's `l2TtlSeconds`. */
-  readonly recordTtlSeconds: number;
+  /** The records' TTLs come from their classes' `l2TtlSeconds`, as every writer's do. */
+  readonly policies: DataClassPolicies;
   /** GPUs per page (default WARM_PAGE_SIZE, at most the origin's limit). */
   readonly pageSize?: number;
   /** At most this many pages; a fleet larger than that fails the warm (default 200: 100,000 GPUs). */
@@ -59,6 +61,8 @@ export interface WarmReport {
   readonly written: number;
   /** GPUs Redis held at a newer version than the origin's page: kept, and indexed as they are. */
   readonly newer: number;
+  /** Price, stats and order-book records put into their collection views. */
+  readonly collections?: number;
   readonly warmedAt?: number;
 }
 
@@ -82,6 +86,124 @@ function pageGpus(body: unknown, path: string): PageGpu[] {
   });
 }
 
+function ttlOf(policies: DataClassPolicies, dataClass: DataClassName): string {
+  return String(Math.max(1, Math.round(policies[dataClass].l2TtlSeconds * 1000)));
+}
+
+/** One kind of list the origin serves whole, and how each of its items becomes a record. */
+interface CollectionSource {
+  readonly path: string;
+  readonly dataClass: DataClassName;
+  readonly kind: CollectionKind;
+  /** The record's key, its tag and the two filters it is listed under, from the item. */
+  readonly place: (item: PairItem) => { key: string; tag: string; first: string; second: string };
+}
+
+interface PairItem {
+  readonly gpuType: string;
+  readonly region: string;
+  readonly version: number;
+}
+
+function pairItems(body: unknown, path: string): PairItem[] {
+  const items = (body as { items?: unknown } | null)?.items;
+  if (!Array.isArray(items)) throw new ViewWarmError(`origin ${path}: no 'items' array`);
+  return items.map((item, index) => {
+    const record = item as Record<string, unknown>;
+    const ok =
+      typeof record.gpuType === "string" &&
+      isIdentifier(record.gpuType) &&
+      typeof record.region === "string" &&
+      isIdentifier(record.region) &&
+      typeof record.version === "number" &&
+      Number.isFinite(record.version);
+    if (!ok) throw new ViewWarmError(`origin ${path}: items.${index}: bad gpuType, region or version`);
+    return record as unknown as PairItem;
+  });
+}
+
+/**
+ * The price, stats and order-book lists, whole (the origin serves them unpaged: one record per
+ * region and type), into their records and collection views; the order books type by type, from
+ * the origin's GPU type list.
+ */
+async function warmCollections(options: WarmListingViewsOptions, buster: string): Promise<number> {
+  const { keys, clock } = options;
+  const at = (path: string) => (buster ? `${path}?${buster.slice(1)}` : path);
+  const typesResponse = await options.fetchOrigin(at("/v1/gpu-types"));
+  if (!typesResponse.ok) throw new ViewWarmError(`origin /v1/gpu-types: answered ${typesResponse.status}`);
+  const types = (((await typesResponse.json()) as { items?: Array<{ gpuType?: unknown }> }).items ?? [])
+    .map((type) => type.gpuType)
+    .filter((gpuType): gpuType is string => typeof gpuType === "string" && isIdentifier(gpuType));
+  const sources: CollectionSource[] = [
+    {
+      path: "/v1/pricing",
+      dataClass: "pricing",
+      kind: "prices",
+      place: (item) => ({
+        key: keys.price(item.gpuType, item.region),
+        tag: tags.price(item.gpuType, item.region),
+        first: item.gpuType,
+        second: item.region,
+      }),
+    },
+    {
+      path: "/v1/market/stats",
+      dataClass: "market-stats",
+      kind: "stats",
+      place: (item) => ({
+        key: keys.marketStats(item.region, item.gpuType),
+        tag: tags.marketStats(item.region, item.gpuType),
+        first: item.region,
+        second: item.gpuType,
+      }),
+    },
+    ...types.map(
+      (gpuType): CollectionSource => ({
+        path: `/v1/orderbook/${gpuType}`,
+        dataClass: "order-book",
+        kind: "orderbooks",
+        place: (item) => ({
+          key: keys.orderBook(item.gpuType, item.region),
+          tag: tags.orderBook(item.gpuType, item.region),
+          first: item.gpuType,
+          second: item.region,
+        }),
+      }),
+    ),
+  ];
+  const script = options.redis.createScript<number>(WARM_COLLECTION_SCRIPT);
+  let count = 0;
+  for (const source of sources) {
+    const response = await options.fetchOrigin(at(source.path));
+    if (!response.ok) throw new ViewWarmError(`origin ${source.path}: answered ${response.status}`);
+    const items = pairItems(await response.json(), source.path);
+    if (items.length === 0) continue;
+    const now = clock.now();
+    const ttlMs = ttlOf(options.policies, source.dataClass);
+    const args = [String(items.length)];
+    for (const item of items) {
+      const { key, tag, first, second } = source.place(item);
+      const body = JSON.stringify(item);
+      const record = {
+        version: item.version,
+        body,
+        tags: [tag],
+        storedAt: now,
+        etag: await strongEtag(body),
+      };
+      args.push(
+        key,
+        ...recordArguments(encodeL2Record(record), ttlMs),
+        collectionViewsOf(keys, source.kind, first, second).join(" "),
+      );
+    }
+    await script.exec([], args);
+    count += items.length;
+  }
+  return count;
+}
+
 export async function warmListingViews(options: WarmListingViewsOptions): Promise<WarmReport> {
   const { redis, keys, clock } = options;
   const maxPages = options.maxPages ?? 200;
@@ -90,7 +212,7 @@ export async function warmListingViews(options: WarmListingViewsOptions): Promis
   const locked = await redis.set(keys.viewsWarmLock, lockToken, { nx: true, px: options.lockMs ?? 60_000 });
   if (locked === null) return { outcome: "already-running", pages: 0, gpus: 0, written: 0, newer: 0 };
   const warmScript = redis.createScript<[number, number]>(WARM_PAGE_SCRIPT);
-  const ttlMs = String(Math.max(1, Math.round(options.recordTtlSeconds * 1000)));
+  const ttlMs = ttlOf(options.policies, "gpu");
   const buster = options.cacheBuster ? `&${options.cacheBuster.param}=warm-${clock.now()}` : "";
   let after: string | undefined;
   let pages = 0;
@@ -136,9 +258,10 @@ export async function warmListingViews(options: WarmListingViewsOptions): Promis
       if (page.length < pageSize) break;
       after = page[page.length - 1]?.gpuId;
     }
+    const collections = await warmCollections(options, buster);
     const warmedAt = clock.now();
     await redis.set(keys.viewsWarmedAt, String(warmedAt));
-    return { outcome: "warmed", pages, gpus, written, newer, warmedAt };
+    return { outcome: "warmed", pages, gpus, written, newer, collections, warmedAt };
   } finally {
     await redis.eval(RELEASE_WARM_LOCK_SCRIPT, [keys.viewsWarmLock], [lockToken]).catch(() => undefined);
   }

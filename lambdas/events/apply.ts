@@ -98,6 +98,7 @@ export function createEventApplier(
         ...recordArguments(encodeL2Record({ ...write.record, etag }), String(write.ttlSeconds * 1000)),
         pushed ? write.tag : "",
         write.view ?? "",
+        (write.collections ?? []).join(" "),
       );
     });
     args.push(

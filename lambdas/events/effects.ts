@@ -11,7 +11,7 @@
 import type { DataClassName, DataClassPolicies } from "../../core/data-classes";
 import type { Gpu } from "../../core/domain";
 import type { MarketplaceEvent } from "../../core/events";
-import type { Keyspace } from "../../core/keys";
+import { collectionViewsOf, type Keyspace } from "../../core/keys";
 import type { L2Record } from "../../core/read-model";
 import { gpuViewArgument } from "../../core/redis/listing-views";
 import { orderBookTagsFor, priceTagsFor, statsTagsFor, tags, tagsForGpuChange } from "../../core/tags";
@@ -24,6 +24,8 @@ export interface RecordWrite {
   readonly tag: string;
   /** A GPU's state for the listing views (core/redis/listing-views.ts); absent for other records. */
   readonly view?: string;
+  /** The collection views the record is listed in (prices, stats, order books of a type). */
+  readonly collections?: readonly string[];
 }
 
 export interface EventPlan {
@@ -118,7 +120,10 @@ export function planEvent(
       const priceKey = keys.price(price.gpuType, price.region);
       return plan(priceKey, {
         writes: [
-          write(priceKey, price, tags.price(price.gpuType, price.region), "pricing"),
+          {
+            ...write(priceKey, price, tags.price(price.gpuType, price.region), "pricing"),
+            collections: collectionViewsOf(keys, "prices", price.gpuType, price.region),
+          },
           ...effects.writes,
         ],
         deletes: [...effects.deletes, keys.marketStats(price.region, price.gpuType)],
@@ -148,14 +153,20 @@ export function planEvent(
     case "market.stats_updated": {
       const { region, gpuType } = event.data.stats;
       const key = keys.marketStats(region, gpuType);
-      const record = write(key, event.data.stats, tags.marketStats(region, gpuType), "market-stats");
+      const record = {
+        ...write(key, event.data.stats, tags.marketStats(region, gpuType), "market-stats"),
+        collections: collectionViewsOf(keys, "stats", region, gpuType),
+      };
       return plan(key, { writes: [record], deletes: [], tags: statsTagsFor(region, gpuType) });
     }
 
     case "orderbook.updated": {
       const { gpuType, region } = event.data.orderBook;
       const key = keys.orderBook(gpuType, region);
-      const record = write(key, event.data.orderBook, tags.orderBook(gpuType, region), "order-book");
+      const record = {
+        ...write(key, event.data.orderBook, tags.orderBook(gpuType, region), "order-book"),
+        collections: collectionViewsOf(keys, "orderbooks", gpuType, region),
+      };
       return plan(key, { writes: [record], deletes: [], tags: orderBookTagsFor(gpuType, region) });
     }
 

@@ -135,7 +135,12 @@ export class EventFactory {
 
   /** The first list price, raised by `delta`: every GPU of that pair is repriced. */
   pricingUpdated(delta = 0.25, pair: { gpuType: string; region: string } | undefined = undefined) {
-    const price = pair ? this.store.getPrice(pair.gpuType, pair.region) : this.store.listPrices()[0];
+    // By default the pair with the most GPUs, so the change fans out (lists are in key order).
+    const fleet = (p: { gpuType: string; region: string }) =>
+      this.store.listGpus({ gpuType: p.gpuType, region: p.region }).length;
+    const price = pair
+      ? this.store.getPrice(pair.gpuType, pair.region)
+      : this.store.listPrices().sort((a, b) => fleet(b) - fleet(a))[0];
     if (!price) throw new Error("no price");
     const change = this.store.setPrice(
       price.gpuType,

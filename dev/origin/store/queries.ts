@@ -79,7 +79,10 @@ export class MarketplaceQueries {
   }
 
   listPrices(filter: PairFilter = {}): Price[] {
-    return [...this.state.prices.values()].filter((price) => matchesPair(price, filter));
+    return sortedBy(
+      [...this.state.prices.values()].filter((price) => matchesPair(price, filter)),
+      (price) => `${price.gpuType}:${price.region}`,
+    );
   }
 
   getMarketStats(region: string, gpuType: string): MarketStats | undefined {
@@ -87,7 +90,10 @@ export class MarketplaceQueries {
   }
 
   listMarketStats(filter: PairFilter = {}): MarketStats[] {
-    return [...this.state.stats.values()].filter((stats) => matchesPair(stats, filter));
+    return sortedBy(
+      [...this.state.stats.values()].filter((stats) => matchesPair(stats, filter)),
+      (stats) => `${stats.region}:${stats.gpuType}`,
+    );
   }
 
   getOrderBook(gpuType: string, region: string): OrderBook | undefined {
@@ -95,6 +101,21 @@ export class MarketplaceQueries {
   }
 
   listOrderBooks(filter: PairFilter = {}): OrderBook[] {
-    return [...this.state.orderBooks.values()].filter((book) => matchesPair(book, filter));
+    return sortedBy(
+      [...this.state.orderBooks.values()].filter((book) => matchesPair(book, filter)),
+      (book) => `${book.gpuType}:${book.region}`,
+    );
   }
+}
+
+/**
+ * Lists are answered in the order of their records' Redis keys (`price:<type>:<region>`,
+ * `stats:<region>:<type>`, `orderbook:<type>:<region>`), the order the edge's collection views
+ * read them in (core/redis/listing-views.ts): a stable order is part of the API.
+ */
+function sortedBy<T>(items: T[], key: (item: T) => string): T[] {
+  return items.sort((a, b) => {
+    const [left, right] = [key(a), key(b)];
+    return left < right ? -1 : left > right ? 1 : 0;
+  });
 }

@@ -115,7 +115,7 @@ describe("listings a sync drops are re-read from their views in one call", () =>
       keys: h.keys,
       fetchOrigin: async (path) => origin.request(path),
       clock: h.clock,
-      recordTtlSeconds: 3600,
+      policies: DEFAULT_DATA_CLASS_POLICIES,
     });
     await lambda.appendLog(h.keys, ["seed"]);
     await h.cache.get(customLookup(h.keys, "warm-up"), h.ctx);

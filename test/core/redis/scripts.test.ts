@@ -56,7 +56,7 @@ function reportedStrings(source: string): string[] {
  */
 /** The Lua that indexes a GPU in the listing views (core/redis/listing-views.ts): its own patterns. */
 const VIEW_INDEXING = [
-  ...["HGET", "HSET", "ZREM", "ZADD", " ", ":"],
+  ...["HGET", "HSET", "ZREM", "ZADD", " ", ":", "%S+"],
   ...["^(%S+ %S+ %S+)", "^(%S+) (%S+) (%S+)$", "^(%S+) (%S+) (%S+) (%S+) (%S+) (%S+)$"],
 ];
 
@@ -78,8 +78,21 @@ const REDIS_VOCABULARY: Record<ScriptName, readonly string[]> = {
     ...['{"id":"', '",'],
   ],
   readRecords: ["HMGET", ""],
-  readListings: ["GET", "ZRANGE", "HMGET", "HGET", "ZCARD", "(%S+)$", '{"items":[', ",", '],"total":', "}"],
+  readListings: [
+    "GET",
+    "ZRANGE",
+    "HMGET",
+    "HGET",
+    "ZCARD",
+    "(%S+)$",
+    '{"items":[',
+    ",",
+    '],"total":',
+    "}",
+    "]}",
+  ],
   warmPage: [...VIEW_INDEXING, "HGET", "HSET", "PEXPIRE", "-1", "(%S+)$"],
+  warmCollection: ["HGET", "HSET", "PEXPIRE", "ZADD", "-1", "%S+"],
   releaseWarmLock: ["GET", "DEL"],
   // Its own state, "<level> <at>", in one string: no storage-format names to share.
   tokenBucket: ["GET", "DEL", "SET", "PX", "^(%d+) (%d+)$", "%d %d"],

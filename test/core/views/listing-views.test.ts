@@ -6,12 +6,13 @@
 import { describe, expect, it } from "vitest";
 import { createRedisL2Store, type L2Store } from "../../../core/cache/l2-store";
 import { DEFAULT_DATA_CLASS_POLICIES } from "../../../core/data-classes";
+import type { MarketStats } from "../../../core/domain";
 import { GPU_STATUSES } from "../../../core/domain";
 import { createKeyspace, LISTING_ORDERS, type ListingOrder } from "../../../core/keys";
 import { ViewWarmError, warmListingViews } from "../../../core/views/warm-listing-views";
 import { createOriginApp } from "../../../dev/origin/app";
 import { createEventApplier } from "../../../lambdas/events/apply";
-import { EventFactory, parsed } from "../../support/event-fixtures";
+import { EventFactory, parsed, type RawEvent } from "../../support/event-fixtures";
 import { BACKENDS, useBackend } from "../../support/redis";
 
 const NOW = 1_800_000_000_000;
@@ -42,7 +43,14 @@ describe.for(BACKENDS)("listing views · $name", (backend) => {
     const l2 = createRedisL2Store(redis, keys);
     const applier = createEventApplier(redis, keys, clock, DEFAULT_DATA_CLASS_POLICIES);
     const warm = () =>
-      warmListingViews({ redis, keys, fetchOrigin, clock, recordTtlSeconds: 3600, ...options });
+      warmListingViews({
+        redis,
+        keys,
+        fetchOrigin,
+        clock,
+        policies: DEFAULT_DATA_CLASS_POLICIES,
+        ...options,
+      });
     /** Every filter and order the origin and the view both answer, compared item by item. */
     const expectViewsMatchOrigin = async () => {
       const regions = [undefined, ...factory.store.listRegions().map((region) => region.regionId)];
@@ -64,7 +72,45 @@ describe.for(BACKENDS)("listing views · $name", (backend) => {
             }
       return compared;
     };
-    return { factory, keys, l2, applier, warm, originPaths, expectViewsMatchOrigin };
+    /**
+     * Every price, stats and order-book list as its collection view reads it, against the origin;
+     * `incomplete` names the order-book types expected to fall back (a booking dropped a book).
+     */
+    const expectCollectionsMatchOrigin = async (incomplete: readonly string[] = []) => {
+      const regions = factory.store.listRegions().map((region) => region.regionId);
+      const types = factory.store.listGpuTypes().map((type) => type.gpuType);
+      const lists: Array<[string, string]> = [];
+      for (const type of [undefined, ...types])
+        for (const region of [undefined, ...regions]) {
+          if (type && region) continue;
+          const query = new URLSearchParams({ ...(type ? { type } : {}), ...(region ? { region } : {}) });
+          lists.push([`/v1/pricing?${query}`, keys.collectionView("prices", type, region)]);
+          lists.push([`/v1/market/stats?${query}`, keys.collectionView("stats", region, type)]);
+        }
+      for (const type of types)
+        lists.push([`/v1/orderbook/${type}`, keys.collectionView("orderbooks", type, undefined)]);
+      for (const [path, view] of lists) {
+        const read = await readListing(l2, view, 0);
+        if (incomplete.some((type) => path === `/v1/orderbook/${type}`)) {
+          expect(read.outcome, path).toBe("incomplete");
+          continue;
+        }
+        expect(read.outcome, path).toBe("ok");
+        if (read.outcome === "ok")
+          expect(JSON.parse(read.body), path).toEqual(await (await origin.request(path)).json());
+      }
+      return lists.length;
+    };
+    return {
+      factory,
+      keys,
+      l2,
+      applier,
+      warm,
+      originPaths,
+      expectViewsMatchOrigin,
+      expectCollectionsMatchOrigin,
+    };
   }
 
   /** One listing, as a request's miss reads it. */
@@ -82,25 +128,47 @@ describe.for(BACKENDS)("listing views · $name", (backend) => {
     });
     const report = await s.warm();
     expect(report).toMatchObject({ outcome: "warmed", gpus: 60, written: 60, newer: 0, warmedAt: NOW });
-    expect(s.originPaths).toEqual(["/v1/gpus?limit=500"]);
+    const types = s.factory.store.listGpuTypes().map((type) => type.gpuType);
+    expect(s.originPaths).toEqual([
+      "/v1/gpus?limit=500",
+      "/v1/gpu-types",
+      "/v1/pricing",
+      "/v1/market/stats",
+      ...types.map((type) => `/v1/orderbook/${type}`),
+    ]);
     expect(await s.expectViewsMatchOrigin()).toBeGreaterThan(100);
+    expect(await s.expectCollectionsMatchOrigin()).toBeGreaterThan(20);
   });
 
-  it("bookings, cancellations, status, price and provider changes keep every view equal to the origin", async () => {
+  it("bookings, cancellations, status, price, provider, stats and order-book events keep every view equal to the origin", async () => {
     const s = await setup("events");
     await s.warm();
+    // Each change, then the stats it moved: the booking system re-derives them and sends them.
+    const withStats = (made: { raw: RawEvent; change: { marketStats: readonly MarketStats[] } }) => [
+      made.raw,
+      ...made.change.marketStats.map((stats) => s.factory.marketStatsUpdated(stats).raw),
+    ];
     const booked = s.factory.bookingCreated();
+    const second = s.factory.bookingCreated();
     const events = [
-      booked.raw,
-      s.factory.bookingCreated().raw,
-      s.factory.gpuStatusChanged().raw,
-      s.factory.pricingUpdated(0.5).raw,
-      s.factory.providerStatusChanged("maintenance").raw,
-      s.factory.bookingCancelled(booked.change.booking.bookingId).raw,
+      ...withStats(booked),
+      ...withStats(second),
+      ...withStats(s.factory.gpuStatusChanged()),
+      ...withStats(s.factory.pricingUpdated(0.5)),
+      ...withStats(s.factory.providerStatusChanged("maintenance")),
+      s.factory.orderBookUpdated().raw,
     ];
     const results = await s.applier.apply(events.map(parsed));
     expect(results.map((result) => result.status)).toEqual(events.map(() => "applied"));
+    // Stats a change dropped without moving them are not re-sent with it: the booking system's
+    // re-send of every pair (stale where Redis still holds that version) writes those back.
+    await s.applier.apply(
+      s.factory.store.listMarketStats().map((stats) => parsed(s.factory.marketStatsUpdated(stats).raw)),
+    );
     expect(await s.expectViewsMatchOrigin()).toBeGreaterThan(100);
+    // A booking drops its pair's order book (derived, no event re-sent it): that type's list falls back.
+    const dropped = [...new Set([booked.change.gpu.gpuType, second.change.gpu.gpuType])];
+    expect(await s.expectCollectionsMatchOrigin(dropped)).toBeGreaterThan(20);
   });
 
   it("a warm keeps the newer record an event wrote, and a record moved past its view is incomplete", async () => {
@@ -114,7 +182,7 @@ describe.for(BACKENDS)("listing views · $name", (backend) => {
       keys: s.keys,
       fetchOrigin: async (path) => staleOrigin.request(path),
       clock,
-      recordTtlSeconds: 3600,
+      policies: DEFAULT_DATA_CLASS_POLICIES,
     });
     expect(report).toMatchObject({ outcome: "warmed", newer: 1, written: 59 });
     const gpu = booked.change.gpu;
@@ -134,7 +202,8 @@ describe.for(BACKENDS)("listing views · $name", (backend) => {
   it("pages by 'after' when the fleet is larger than a page, and refuses an origin that does not page", async () => {
     const s = await setup("paged", { pageSize: 25 });
     expect(await s.warm()).toMatchObject({ outcome: "warmed", pages: 3, gpus: 60 });
-    expect(s.originPaths.map((path) => new URL(path, "http://o").searchParams.get("after"))).toEqual([
+    const gpuPages = s.originPaths.filter((path) => path.startsWith("/v1/gpus?"));
+    expect(gpuPages.map((path) => new URL(path, "http://o").searchParams.get("after"))).toEqual([
       null,
       expect.any(String),
       expect.any(String),
@@ -148,7 +217,7 @@ describe.for(BACKENDS)("listing views · $name", (backend) => {
       // An origin without keyset paging hands the first page back whatever 'after' says.
       fetchOrigin: async (path) => origin.request(path.replace(/&after=[^&]*/, "")),
       clock,
-      recordTtlSeconds: 3600,
+      policies: DEFAULT_DATA_CLASS_POLICIES,
       pageSize: 25,
     });
     await expect(ignoringAfter).rejects.toThrow(ViewWarmError);

@@ -12,7 +12,7 @@ import type { Gpu } from "../../../core/domain";
 import { strongEtag } from "../../../core/etag";
 import { EVENT_TYPES, type MarketplaceEvent } from "../../../core/events";
 import { LOG_PUSH_MAX_BYTES } from "../../../core/invalidation-log";
-import { createKeyspace, type Keyspace, LISTING_ORDERS } from "../../../core/keys";
+import { collectionViewsOf, createKeyspace, type Keyspace, LISTING_ORDERS } from "../../../core/keys";
 import type { L2Record } from "../../../core/read-model";
 import { TAG_VERSION_TTL_SECONDS } from "../../../core/tag-versions";
 import { APPLIED_EVENT_TTL_SECONDS, createEventApplier } from "../../../lambdas/events/apply";
@@ -109,6 +109,17 @@ function expectedWrites(raw: RawEvent, keys: Keyspace): Written[] {
     case "cache.invalidate":
       return [];
   }
+}
+
+/** The collection views a written price, stats or order-book record is listed in. */
+function collectionKeysOf(keys: Keyspace, write: Written): string[] {
+  const { gpuType, region } = write.entity as unknown as { gpuType: string; region: string };
+  if (write.key === keys.price(gpuType, region)) return collectionViewsOf(keys, "prices", gpuType, region);
+  if (write.key === keys.marketStats(region, gpuType))
+    return collectionViewsOf(keys, "stats", region, gpuType);
+  if (write.key === keys.orderBook(gpuType, region))
+    return collectionViewsOf(keys, "orderbooks", gpuType, region);
+  return [];
 }
 
 /** The derived records an event must drop, worked out from the event alone. */
@@ -256,6 +267,7 @@ describe.for(BACKENDS)("event apply · $name", (backend) => {
               ...plan.tags.map((tag) => keys.tagVersion(tag)),
               ...viewKeys,
               ...(gpusWritten.length > 0 ? [keys.viewMembers] : []),
+              ...writes.flatMap((write) => collectionKeysOf(keys, write)),
             ]),
           ].sort(),
         );

@@ -12,7 +12,7 @@ import {
   DEFAULT_DATA_CLASS_POLICIES,
 } from "../../../core/data-classes";
 import type { Gpu } from "../../../core/domain";
-import { createKeyspace } from "../../../core/keys";
+import { collectionViewsOf, createKeyspace } from "../../../core/keys";
 import { gpuViewArgument } from "../../../core/redis/listing-views";
 import { orderBookTagsFor, priceTagsFor, statsTagsFor, tags, tagsForGpuChange } from "../../../core/tags";
 import { parseEventsConfig } from "../../../lambdas/events/config";
@@ -145,6 +145,7 @@ describe("planEvent", () => {
           },
           ttlSeconds: policies.pricing.l2TtlSeconds,
           tag: tags.price(price.gpuType, price.region),
+          collections: collectionViewsOf(keys, "prices", price.gpuType, price.region),
         },
         ...gpus.map(gpuWrite),
       ],
@@ -238,6 +239,7 @@ describe("planEvent", () => {
           },
           ttlSeconds: policies["market-stats"].l2TtlSeconds,
           tag: tags.marketStats(stats.region, stats.gpuType),
+          collections: collectionViewsOf(keys, "stats", stats.region, stats.gpuType),
         },
       ],
       deletes: [],
@@ -263,6 +265,7 @@ describe("planEvent", () => {
           },
           ttlSeconds: policies["order-book"].l2TtlSeconds,
           tag: tags.orderBook(book.gpuType, book.region),
+          collections: [keys.collectionView("orderbooks", book.gpuType, undefined)],
         },
       ],
       deletes: [],
