@@ -39,9 +39,10 @@ export interface LogPosition {
   readonly epoch: string;
 }
 
-/** A listing's view: its key (core/keys.ts `listingView`) and how many items the listing shows. */
+/** A list's view: its key (core/keys.ts `listingView`, `collectionView`) and how many items it shows. */
 export interface ListingView {
   readonly key: string;
+  /** A GPU listing's `limit`; 0 for a collection view, whose list is all of its records. */
   readonly limit: number;
 }
 
@@ -50,7 +51,10 @@ export type ListingViewsRead =
   | {
       readonly outcome: "ok";
       readonly warmedAt: number;
-      /** Per view asked, in order: the listing's body, or undefined when a listed record is gone or moved past its view (a lost event). */
+      /**
+       * Per view asked, in order: the list's body, or undefined when a listed record is gone (a
+       * derived record an event dropped) or, for a GPU, moved past its view (a lost event).
+       */
       readonly bodies: ReadonlyArray<string | undefined>;
     }
   /** Never warmed, or lost with Redis: the origin answers, and a warm should start. */
@@ -66,7 +70,7 @@ export interface L2Store {
   get(key: string): Promise<L2Record | undefined>;
   /** The bodies of many records in one script call, in the order given; undefined for a missing one. */
   getMany(keys: readonly string[]): Promise<Array<StoredBody | undefined>>;
-  /** The first `limit` GPUs of each listing view, as the origin's listing bodies: one script call. */
+  /** Each list from its view (the first `limit` GPUs, or a whole collection), as the origin's bodies: one script call. */
   readListings(views: readonly ListingView[]): Promise<ListingViewsRead>;
   /**
    * Stores a record unless Redis holds a newer version, or the invalidation log has an

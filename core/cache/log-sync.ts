@@ -88,7 +88,8 @@ export interface LogSyncOptions {
   readonly logger: Pick<Console, "warn">;
   /**
    * Given the entries a sync invalidated, after it applied them and moved the cursor; the sync
-   * (and every request waiting on it) ends when this does. The engine re-reads listings in use.
+   * (and every request waiting on it) ends when this does. The engine re-reads what is still in
+   * use (core/cache/dropped-refresh.ts).
    */
   readonly afterDrop?: (dropped: ReadonlyArray<readonly [string, L1Entry]>) => Promise<void> | undefined;
   /** How far Redis's clock may be from this one (default SYNC_TOKEN_CLOCK_SKEW_MS). */
