@@ -70,11 +70,12 @@ function queryOf(url: string): Record<string, string> {
  * The request's `X-Sync-Token`, checked against the isolate's clock (core/cache/log-sync.ts
  * parseSyncToken: one `<ms>-<seq>`, not too long, not from the future); a bad one is a 400.
  */
-function syncTokenOf(request: Request, now: number): SyncToken | undefined {
+function syncTokenOf(request: Request, clock: Clock): SyncToken | undefined {
   const raw = request.headers.get(SYNC_TOKEN_HEADER);
   if (raw === null) return undefined;
   try {
-    return parseSyncToken(raw, now);
+    // The clock only for a request that carries a token: every L1 hit passes here.
+    return parseSyncToken(raw, clock.now());
   } catch (error) {
     if (error instanceof InvalidSyncTokenError)
       throw new InvalidRequestError(`${SYNC_TOKEN_HEADER}: ${error.message}`);
@@ -178,7 +179,7 @@ export function createEdgeApp(
     app.get(pattern, async (c) => {
       const services = getServices(c.env);
       // Checked first, so a bad token changes nothing whatever else the request holds.
-      const syncToken = syncTokenOf(c.req.raw, services.clock.now());
+      const syncToken = syncTokenOf(c.req.raw, services.clock);
       if (carriesCredentials(c.req.raw)) return passThrough(c.req.raw, services);
       // Hot URLs repeat: validating and normalising them once per isolate keeps L1 hits cheap.
       // Only valid URLs get here (a bad one throws before set).

@@ -31,8 +31,6 @@ export interface DroppedRefreshOptions {
   readonly clock: Clock;
   readonly policies: DataClassPolicies;
   readonly counters: Pick<TieredCacheStats, "viewReads" | "recordsRefreshed">;
-  /** False: listings are not re-read from views (LISTING_VIEWS=off). */
-  readonly listingViews: boolean;
 }
 
 type Dropped = readonly [string, L1Entry];
@@ -51,7 +49,7 @@ export class DroppedRefresh {
   }
 
   private async refreshListings(inUse: readonly Dropped[], seqAtStart: number): Promise<void> {
-    if (!this.options.listingViews) return;
+    // Only entries filled with a view carry one: none do while views are off (LISTING_VIEWS=off).
     const picked: Array<readonly [string, L1Entry, ListingView]> = [];
     let items = 0;
     for (const [key, entry] of inUse) {

@@ -237,7 +237,6 @@ export class TieredCache {
       clock,
       policies: options.policies,
       counters: this.stats,
-      listingViews: options.listingViews !== false,
     });
     this.logSync = new LogSync({
       l2: options.l2,

@@ -3,32 +3,18 @@
  * sample origin it warms every view of a fresh keyspace, which then answers as the origin does;
  * half a target set is refused with one line naming what is missing, and nothing is written.
  */
-import { spawn } from "node:child_process";
-import { fileURLToPath } from "node:url";
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
 import { createRedisL2Store } from "../../core/cache/l2-store";
 import { createKeyspace } from "../../core/keys";
 import { type OriginServer, startOriginServer } from "../../dev/origin/server";
 import { uniquePrefix, upstashClient } from "../support/redis";
+import { runScript } from "../support/run-script";
 
-const projectRoot = fileURLToPath(new URL("../..", import.meta.url));
-
-/** Runs the script as npm does; asynchronously, since the origin it reads may live in this process. */
-function warm(
-  env: Record<string, string>,
-): Promise<{ status: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ["--import", "tsx", "scripts/warm-views.ts"], {
-      cwd: projectRoot,
-      env: { PATH: process.env.PATH ?? "", LOCAL_STACK_STATE: "/nonexistent/stack.json", ...env },
-      timeout: 60_000,
-    });
-    let stdout = "";
-    let stderr = "";
-    child.stdout.on("data", (chunk) => (stdout += chunk));
-    child.stderr.on("data", (chunk) => (stderr += chunk));
-    child.on("error", reject);
-    child.on("close", (status) => resolve({ status, stdout, stderr }));
+/** npm run warm, with only the given environment (and no local stack to fall back on). */
+function warm(env: Record<string, string>) {
+  return runScript("scripts/warm-views.ts", [], {
+    env: { PATH: process.env.PATH ?? "", LOCAL_STACK_STATE: "/nonexistent/stack.json", ...env },
+    timeoutMs: 60_000,
   });
 }
 
@@ -51,7 +37,7 @@ describe("npm run warm", () => {
       KEY_PREFIX: prefix,
     });
     expect(run.stderr).toBe("");
-    expect(run.status).toBe(0);
+    expect(run.code).toBe(0);
     expect(run.stdout).toMatch(
       /^warm: \d+ GPUs in \d+ pages and \d+ price, stats and order-book records from /,
     );
@@ -73,7 +59,7 @@ describe("npm run warm", () => {
 
   it("refuses half a target: one line naming the missing settings, exit 1", async () => {
     const run = await warm({ UPSTASH_REDIS_REST_URL: inject("bridgeUrl") });
-    expect(run.status).toBe(1);
+    expect(run.code).toBe(1);
     expect(run.stdout).toBe("");
     expect(run.stderr.trim()).toBe(
       "warm: set all of UPSTASH_REDIS_REST_URL, UPSTASH_REDIS_REST_TOKEN, ORIGIN_URL or none (missing: UPSTASH_REDIS_REST_TOKEN, ORIGIN_URL)",
@@ -82,7 +68,7 @@ describe("npm run warm", () => {
 
   it("without targets and without a running stack, says how to get one", async () => {
     const run = await warm({});
-    expect(run.status).toBe(1);
+    expect(run.code).toBe(1);
     expect(run.stderr).toMatch(
       /^warm: no running local stack \(\/nonexistent\/stack\.json is missing or stale\): run npm start/,
     );

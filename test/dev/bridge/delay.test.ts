@@ -6,8 +6,6 @@
  * The waits run on manual timers, so no test sleeps through them; one test takes the real
  * timers through a real server and the real client, for a delay of a few ms.
  */
-import { spawn } from "node:child_process";
-import { fileURLToPath } from "node:url";
 import { Redis } from "@upstash/redis";
 import { describe, expect, inject, it } from "vitest";
 import type { Timers } from "../../../core/time/clock";
@@ -15,10 +13,9 @@ import { createBridgeApp } from "../../../dev/bridge/app";
 import { checkDelayMs, InvalidDelayError, parseDelayMs } from "../../../dev/bridge/delay";
 import { createEmulatorBackend } from "../../../dev/bridge/emulator-backend";
 import { startBridgeServer } from "../../../dev/bridge/server";
-import { within } from "../../support/within";
+import { runScript } from "../../support/run-script";
 
 const TOKEN = "delay-token";
-const repoRoot = fileURLToPath(new URL("../../../", import.meta.url));
 
 /** Timers that fire only when told: `pending` holds every wait asked for, in order. */
 function manualTimers() {
@@ -191,23 +188,7 @@ describe("bridge delay option", () => {
   it("the CLI stops at start with the error and the usage, before it listens", async () => {
     const env = { ...process.env };
     delete env.REDIS_URL;
-    const child = spawn(process.execPath, ["--import", "tsx", "dev/bridge/cli.ts", "--delay-ms", "soon"], {
-      cwd: repoRoot,
-      env,
-    });
-    let stdout = "";
-    let stderr = "";
-    child.stdout.on("data", (chunk: Buffer) => {
-      stdout += chunk.toString();
-    });
-    child.stderr.on("data", (chunk: Buffer) => {
-      stderr += chunk.toString();
-    });
-    const code = await within(
-      new Promise<number | null>((resolve) => child.on("exit", resolve)),
-      20_000,
-      "bridge CLI with --delay-ms soon",
-    ).finally(() => child.kill());
+    const { code, stdout, stderr } = await runScript("dev/bridge/cli.ts", ["--delay-ms", "soon"], { env });
     expect(code).toBe(2);
     expect(stderr).toContain("--delay-ms must be a non-negative number of milliseconds, got 'soon'");
     expect(stderr).toContain("--delay-ms MS");

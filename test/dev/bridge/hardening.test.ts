@@ -8,9 +8,7 @@
  * Each backend gets a bridge of its own (and the real one a redis-server of its own): a
  * bridge that let FLUSHALL or SHUTDOWN through must not take the shared test Redis with it.
  */
-import { spawn } from "node:child_process";
 import { request } from "node:http";
-import { fileURLToPath } from "node:url";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createBridgeApp, DEFAULT_MAX_BODY_BYTES } from "../../../dev/bridge/app";
 import type { RedisBackend } from "../../../dev/bridge/backend";
@@ -23,11 +21,11 @@ import {
   startBridgeServer,
 } from "../../../dev/bridge/server";
 import { findRedisServer, type RedisServerChild, startRedisServer } from "../../../dev/local/redis-server";
+import { runScript } from "../../support/run-script";
 import { within } from "../../support/within";
 import { type BackendKind, rawRequest } from "./contract-suite";
 
 const TOKEN = "hardening-token";
-const repoRoot = fileURLToPath(new URL("../../../", import.meta.url));
 
 /** Administration Upstash does not offer a REST client, as the client may spell it, and the name the refusal quotes. */
 const ADMIN_COMMANDS: ReadonlyArray<{ command: unknown[]; quoted: string }> = [
@@ -319,23 +317,7 @@ describe("listening beyond loopback", () => {
     const env = { ...process.env };
     delete env.UPSTASH_REDIS_REST_TOKEN;
     delete env.REDIS_URL;
-    const child = spawn(process.execPath, ["--import", "tsx", "dev/bridge/cli.ts", "--host", "0.0.0.0"], {
-      cwd: repoRoot,
-      env,
-    });
-    let stdout = "";
-    let stderr = "";
-    child.stdout.on("data", (chunk: Buffer) => {
-      stdout += chunk.toString();
-    });
-    child.stderr.on("data", (chunk: Buffer) => {
-      stderr += chunk.toString();
-    });
-    const code = await within(
-      new Promise<number | null>((resolve) => child.on("exit", resolve)),
-      20_000,
-      "bridge CLI with --host 0.0.0.0",
-    ).finally(() => child.kill());
+    const { code, stdout, stderr } = await runScript("dev/bridge/cli.ts", ["--host", "0.0.0.0"], { env });
     expect(code).toBe(2);
     expect(stderr).toMatch(/refusing to listen on '0\.0\.0\.0' with the public default token/);
     expect(stderr).toContain("--token");
