@@ -13,13 +13,12 @@
  * the back cache; EDGE_CACHE_PURGE_URL the front cache, whose port is chosen first), the front
  * cache in front of the Worker.
  */
-import { createServer } from "node:net";
 import { PUBLIC_DEV_TOKEN, startBridgeServer } from "../bridge/server";
 import { startOriginServer } from "../origin/server";
 import { findVarnishd, type RunningVarnish, startVarnish, VARNISH_INSTALL_HINT } from "../varnish/varnishd";
 import { startStackDashboard } from "./dashboard/stack-dashboard";
 import { startEventPipeline } from "./event-pipeline";
-import { freePort } from "./ports";
+import { freePort, isPortFree } from "./ports";
 import { findRedisServer, type RedisServerChild, startRedisServer } from "./redis-server";
 import { startWranglerDev } from "./wrangler-dev";
 
@@ -154,14 +153,6 @@ export interface LocalStack {
   workersCachePurgeCalls(): number;
   /** Stops every child and server this stack started; safe to call twice. */
   stop(): Promise<void>;
-}
-
-function isPortFree(port: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    const server = createServer();
-    server.once("error", () => resolve(false));
-    server.listen(port, "127.0.0.1", () => server.close(() => resolve(true)));
-  });
 }
 
 async function choosePort(name: string, explicit: number | undefined, fallback: number): Promise<number> {

@@ -5,6 +5,7 @@
  */
 import { type ChildProcess, spawn } from "node:child_process";
 import { fileURLToPath } from "node:url";
+import { isPortFree } from "./ports";
 
 const projectRoot = fileURLToPath(new URL("../..", import.meta.url));
 
@@ -53,6 +54,9 @@ function stopProcessGroup(child: ChildProcess): Promise<void> {
 }
 
 export async function startWranglerDev(options: WranglerDevOptions): Promise<RunningWorker> {
+  // The readiness probe takes any answer; on a taken port it would be someone else's.
+  if (!(await isPortFree(options.port)))
+    throw new WranglerDevError(`port ${options.port} is already in use on 127.0.0.1`);
   const child = spawn(
     `${projectRoot}node_modules/.bin/wrangler`,
     [
