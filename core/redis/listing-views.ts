@@ -38,6 +38,12 @@ export function listingViewKeyLua(
   return `${prefix} .. ${region} .. ':' .. ${gpuType} .. ':' .. ${status} .. ':' .. ${order}`;
 }
 
+/**
+ * Lua pattern, the inverse of `listingViewKeyLua`: a view key's region, type and status, its last
+ * segments but the order (identifiers never hold ':', core/identifiers.ts).
+ */
+const VIEW_FILTER_OF_KEY_PATTERN = "([^:]+):([^:]+):([^:]+):[^:]+$";
+
 /** What the read-listing script answers first. */
 export const VIEW_READ_OUTCOMES = {
   ok: "ok",
@@ -144,16 +150,22 @@ export function addToCollectionsLua(recordKey: string, views: string, indent = "
  * 0 for a collection view (all its records, no total, no version check: its members never move).
  * Reply: {'not-ready'} (never warmed, or lost with Redis), or {'ok', warmedAt, then per listing
  * its body as the origin spells it, `{"items":[…],"total":n}` (a collection: `{"items":[…]}`), or
- * 'incomplete' when a listed record is gone, or (a GPU) newer than its view}. A body starts
- * with '{', so the two cannot be confused.
+ * 'incomplete' when a listed record is gone, or (a GPU) newer than its view, or indexed under a
+ * state outside the view's filter}. A body starts with '{', so the two cannot be confused.
+ *
+ * The last check is for a GPU left behind in a view: its members entry lost (an eviction) and
+ * its state changed afterwards, the index could not tell which sets to leave. Such a view asks the
+ * origin rather than list, say, an offline GPU among the available ones.
  */
 export const READ_LISTINGS_SCRIPT = `
 local warmed = redis.call('GET', KEYS[2])
 if not warmed then return {'${VIEW_READ_OUTCOMES.notReady}'} end
+local function matches(filter, value) return filter == '${VIEW_ANY}' or filter == value end
 local replies = {'${VIEW_READ_OUTCOMES.ok}', warmed}
 for v = 3, #KEYS do
   local limit = tonumber(ARGV[v - 2])
   local collection = limit == 0
+  local f_region, f_type, f_status = string.match(KEYS[v], '${VIEW_FILTER_OF_KEY_PATTERN}')
   local listed = redis.call('ZRANGE', KEYS[v], 0, collection and -1 or limit - 1)
   local bodies, complete = {}, true
   for i, record_key in ipairs(listed) do
@@ -163,8 +175,10 @@ for v = 3, #KEYS do
       break
     end
     if not collection then
-      local indexed = redis.call('HGET', KEYS[1], record_key)
-      if not indexed or string.match(indexed, '(%S+)$') ~= record[2] then
+      local region, gpu_type, status, version =
+        string.match(redis.call('HGET', KEYS[1], record_key) or '', '^(%S+) (%S+) (%S+) (%S+)$')
+      if version ~= record[2] or not (matches(f_region, region) and matches(f_type, gpu_type)
+          and matches(f_status, status)) then
         complete = false
         break
       end

@@ -31,7 +31,7 @@ export const REDIS_SCRIPTS = {
   readLog: { source: READ_LOG_SCRIPT, sha1: "0ecb44734923dab2a0d4c46de8758a45bda3c753" },
   applyEvent: { source: APPLY_EVENT_SCRIPT, sha1: "68b7e10c8fffb3f13498bbb84a26aff17c4084fd" },
   readRecords: { source: READ_RECORDS_SCRIPT, sha1: "f73e0ce49e415fc818118147a715082ea088347d" },
-  readListings: { source: READ_LISTINGS_SCRIPT, sha1: "493584004995f64eac67be101fbd8a60aae79ddd" },
+  readListings: { source: READ_LISTINGS_SCRIPT, sha1: "c7261166494e58bf719b9995e25be8caff746b43" },
   warmPage: { source: WARM_PAGE_SCRIPT, sha1: "df9c512d5ad3cb4fcf3dbbaa63dfe5136d7a65df" },
   warmCollection: { source: WARM_COLLECTION_SCRIPT, sha1: "ccfb6c3576d0cab91d86ae62989ddef8d0bdabf8" },
   releaseWarmLock: { source: RELEASE_WARM_LOCK_SCRIPT, sha1: "c0fe86dca9a7825a3e95860568351409cafd1294" },

@@ -84,7 +84,10 @@ const REDIS_VOCABULARY: Record<ScriptName, readonly string[]> = {
     "HMGET",
     "HGET",
     "ZCARD",
-    "(%S+)$",
+    // A view key's filter (its last segments) and its members entry's state.
+    "([^:]+):([^:]+):([^:]+):[^:]+$",
+    "^(%S+) (%S+) (%S+) (%S+)$",
+    "",
     '{"items":[',
     ",",
     '],"total":',

@@ -199,6 +199,34 @@ describe.for(BACKENDS)("listing views · $name", (backend) => {
     });
   });
 
+  it("a GPU left behind in a view it no longer matches (members entry lost, then a change) makes that view ask the origin", async () => {
+    const s = await setup("left-behind");
+    await s.warm();
+    const gpuId = s.factory.availableGpuId();
+    const available = s.keys.listingView(undefined, undefined, "available", "id");
+    const listed = async () => {
+      const read = await readListing(s.l2, available, 500);
+      return read.outcome === "ok"
+        ? JSON.parse(read.body).items.map((item: { gpuId: string }) => item.gpuId)
+        : read.outcome;
+    };
+    expect(await listed()).toContain(gpuId);
+    // An eviction takes the GPU's members entry: the index no longer knows which sets hold it.
+    await redis.hdel(s.keys.viewMembers, s.keys.gpu(gpuId));
+    const offline = s.factory.gpuStatusChanged(gpuId, "offline");
+    expect((await s.applier.apply([parsed(offline.raw)]))[0]?.status).toBe("applied");
+
+    // The available view still holds it; listing it there would show an offline GPU as available.
+    const members = await redis.zrange(available, 0, -1);
+    expect(members).toContain(s.keys.gpu(gpuId));
+    expect(await listed()).toBe("incomplete");
+    // Views the GPU does belong to answer, and show it offline.
+    const offlineView = await readListing(s.l2, s.keys.listingView(undefined, undefined, "offline", "id"), 500);
+    expect(offlineView.outcome).toBe("ok");
+    if (offlineView.outcome === "ok")
+      expect(JSON.parse(offlineView.body).items).toContainEqual(expect.objectContaining({ gpuId, status: "offline" }));
+  });
+
   it("pages by 'after' when the fleet is larger than a page, and refuses an origin that does not page", async () => {
     const s = await setup("paged", { pageSize: 25 });
     expect(await s.warm()).toMatchObject({ outcome: "warmed", pages: 3, gpus: 60 });
