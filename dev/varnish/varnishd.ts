@@ -10,6 +10,7 @@ import { accessSync, constants } from "node:fs";
 import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { delimiter, join } from "node:path";
+import { isPortFree } from "../local/ports";
 import { renderVcl, VARNISH_PROBE_METHOD, VARNISH_ROLES, type VarnishBackend, type VarnishRole } from "./vcl";
 
 export class VarnishdNotFoundError extends Error {
@@ -100,6 +101,10 @@ const PARAMETERS = {
 } as const;
 
 export async function startVarnish(options: VarnishOptions): Promise<RunningVarnish> {
+  // The readiness probe takes any answer; on a taken port it would be someone else's.
+  for (const port of [options.port, options.proxyProtocolPort])
+    if (port !== undefined && !(await isPortFree(port)))
+      throw new VarnishStartError(`port ${port} is already in use on 127.0.0.1`);
   const binary = options.binary ?? findVarnishd();
   if (!binary) {
     throw new VarnishdNotFoundError(

@@ -221,10 +221,16 @@ describe.for(BACKENDS)("listing views · $name", (backend) => {
     expect(members).toContain(s.keys.gpu(gpuId));
     expect(await listed()).toBe("incomplete");
     // Views the GPU does belong to answer, and show it offline.
-    const offlineView = await readListing(s.l2, s.keys.listingView(undefined, undefined, "offline", "id"), 500);
+    const offlineView = await readListing(
+      s.l2,
+      s.keys.listingView(undefined, undefined, "offline", "id"),
+      500,
+    );
     expect(offlineView.outcome).toBe("ok");
     if (offlineView.outcome === "ok")
-      expect(JSON.parse(offlineView.body).items).toContainEqual(expect.objectContaining({ gpuId, status: "offline" }));
+      expect(JSON.parse(offlineView.body).items).toContainEqual(
+        expect.objectContaining({ gpuId, status: "offline" }),
+      );
   });
 
   it("pages by 'after' when the fleet is larger than a page, and refuses an origin that does not page", async () => {

@@ -5,6 +5,8 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
 import { freePort, isPortFree, RESERVED_PORT_RANGE } from "../../../dev/local/ports";
+import { startWranglerDev, WranglerDevError } from "../../../dev/local/wrangler-dev";
+import { startVarnish, VarnishStartError } from "../../../dev/varnish/varnishd";
 
 const { low, high } = RESERVED_PORT_RANGE;
 /** A draw that lands on the given port, for Math.random's place. */
@@ -88,5 +90,23 @@ describe("freePort", () => {
     expect(child.status, child.stderr).toBe(0);
     expect(JSON.parse(child.stdout)).toHaveLength(2);
     expect(readdirSync(reservationDirectory)).toEqual([]);
+  });
+});
+
+describe("the children that take a port number", () => {
+  it("refuse a port something already listens on, rather than take its answers for their own", async () => {
+    const port = await freePort();
+    const squatter = createServer((socket) => socket.end("HTTP/1.1 404 Not Found\r\n\r\n"));
+    await new Promise<void>((resolve) => squatter.listen(port, "127.0.0.1", resolve));
+    try {
+      const worker = startWranglerDev({ port, vars: {}, readyTimeoutMs: 2_000 });
+      await expect(worker).rejects.toThrow(WranglerDevError);
+      await expect(worker).rejects.toThrow(`port ${port} is already in use`);
+      const front = startVarnish({ role: "front", backend: { host: "127.0.0.1", port: 1 }, port });
+      await expect(front).rejects.toThrow(VarnishStartError);
+      await expect(front).rejects.toThrow(`port ${port} is already in use`);
+    } finally {
+      await new Promise((resolve) => squatter.close(resolve));
+    }
   });
 });
