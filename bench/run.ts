@@ -154,6 +154,7 @@ async function main(): Promise<void> {
         bridgeUrl: services.workerBridge.url,
         bridgeToken: BENCH_TOKEN,
         durationMs: profile.engineDurationMs,
+        rounds: profile.engineRounds,
       }),
     );
     l1BytesPer1kEntries = await measureL1BytesPer1kEntries();

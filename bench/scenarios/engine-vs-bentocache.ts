@@ -35,14 +35,16 @@ export interface EngineVsBentocacheOptions {
   /** Base URL + token of our Upstash-compatible REST bridge over that same redis-server (how our engine reaches Redis in production, via @upstash/redis). */
   readonly bridgeUrl: string;
   readonly bridgeToken: string;
-  /** Measuring time per (engine × operation) run; the quick profile passes ~1500, full ~4000, a smoke test ~200. */
+  /** Measuring time per (engine × operation) run in one round; a smoke test passes ~200. */
   readonly durationMs: number;
+  /** Rounds, each running every side once; the ratios are the median of the rounds' ratios. */
+  readonly rounds: number;
 }
 
 export interface EngineVsBentocacheResult {
-  /** ours.l1HitOpsPerSec / bentocache.l1HitOpsPerSec */
+  /** The median over rounds of ours / bentocache, L1 hits per second */
   readonly l1HitRatio: number;
-  /** ours.l2HitOpsPerSec / bentocache.l2HitOpsPerSec, like for like (both over TCP) */
+  /** The median over rounds of ours / bentocache, L2 hits per second, like for like (both over TCP) */
   readonly l2HitRatio: number;
   readonly ours: { readonly l1HitOpsPerSec: number; readonly l2HitOpsPerSec: number };
   readonly bentocache: { readonly l1HitOpsPerSec: number; readonly l2HitOpsPerSec: number };
@@ -52,8 +54,6 @@ export interface EngineVsBentocacheResult {
 
 /** Reads in flight at once, the same for every run: a Worker isolate serves concurrent requests. */
 const CONCURRENCY = 16;
-/** Measured rounds per (engine × operation), alternated so machine noise hits both sides. */
-const ROUNDS = 2;
 const WARMUP_MS = 300;
 /** L1-hit runs cycle over a few hot GPU records, all resident in L1. */
 const HOT_KEYS = 8;
@@ -270,12 +270,7 @@ async function drive(contender: Contender, durationMs: number): Promise<Tally> {
   return { ops, ms: performance.now() - started };
 }
 
-async function measure(
-  contender: Contender,
-  tier: "l1" | "l2",
-  durationMs: number,
-  total: Tally,
-): Promise<void> {
+async function measure(contender: Contender, tier: "l1" | "l2", durationMs: number): Promise<Tally> {
   await drive(contender, Math.min(WARMUP_MS, durationMs));
   const before = contender.counts();
   const tally = await drive(contender, durationMs);
@@ -288,12 +283,54 @@ async function measure(
         `from elsewhere — not a measurement of ${tier.toUpperCase()} hits`,
     );
   }
-  total.ops += tally.ops;
-  total.ms += tally.ms;
+  return tally;
 }
 
 function opsPerSec(tally: Tally): number {
   return tally.ms > 0 ? (tally.ops * 1000) / tally.ms : 0;
+}
+
+/**
+ * Every contender once per round, in an order turned round each round, so a slow stretch of a
+ * noisy machine falls on each side as often. Per contender, its rounds' tallies.
+ */
+async function runRounds(
+  contenders: readonly Contender[],
+  tier: "l1" | "l2",
+  durationMs: number,
+  rounds: number,
+): Promise<Tally[][]> {
+  const tallies = contenders.map((): Tally[] => []);
+  for (let round = 0; round < rounds; round++) {
+    const order = contenders.map((_, index) => index);
+    if (round % 2 === 1) order.reverse();
+    for (const index of order)
+      tallies[index]?.push(await measure(contenders[index] as Contender, tier, durationMs));
+  }
+  return tallies;
+}
+
+function summed(tallies: readonly Tally[]): Tally {
+  return tallies.reduce((total, tally) => ({ ops: total.ops + tally.ops, ms: total.ms + tally.ms }), {
+    ops: 0,
+    ms: 0,
+  });
+}
+
+/** ours / theirs per round, as ops per second, sorted. */
+function roundRatios(ours: readonly Tally[], theirs: readonly Tally[]): number[] {
+  return ours
+    .map((tally, round) => opsPerSec(tally) / opsPerSec(theirs[round] as Tally))
+    .filter(Number.isFinite)
+    .sort((a, b) => a - b);
+}
+
+function median(sorted: readonly number[]): number {
+  if (sorted.length === 0) return 0;
+  const middle = Math.floor(sorted.length / 2);
+  return sorted.length % 2 === 1
+    ? (sorted[middle] as number)
+    : ((sorted[middle - 1] as number) + (sorted[middle] as number)) / 2;
 }
 
 async function unlinkByPrefix(io: IORedis, prefix: string): Promise<void> {
@@ -308,7 +345,7 @@ async function unlinkByPrefix(io: IORedis, prefix: string): Promise<void> {
 export async function runEngineVsBentocache(
   options: EngineVsBentocacheOptions,
 ): Promise<EngineVsBentocacheResult> {
-  const { redisUrl, durationMs } = options;
+  const { redisUrl, durationMs, rounds } = options;
   const origin = inProcessOrigin();
   // One prefix per run for both sides' keys, so nothing collides and cleanup is one SCAN.
   const runPrefix = `bench-evb-${randomUUID().slice(0, 8)}`;
@@ -380,34 +417,31 @@ export async function runEngineVsBentocache(
       bento: bentoContender("bentocache L2", bentoL2, origin.fetch, paths),
       oursRest: ourContender("ours L2 (REST)", oursL2Rest, lookups),
     };
-    const tallies = {
-      oursL1: { ops: 0, ms: 0 },
-      bentoL1: { ops: 0, ms: 0 },
-      oursL2: { ops: 0, ms: 0 },
-      bentoL2: { ops: 0, ms: 0 },
-      oursL2Rest: { ops: 0, ms: 0 },
-    };
-    for (let round = 0; round < ROUNDS; round++) {
-      await measure(l1.ours, "l1", durationMs, tallies.oursL1);
-      await measure(l1.bento, "l1", durationMs, tallies.bentoL1);
-    }
-    for (let round = 0; round < ROUNDS; round++) {
-      await measure(l2.ours, "l2", durationMs, tallies.oursL2);
-      await measure(l2.bento, "l2", durationMs, tallies.bentoL2);
-      await measure(l2.oursRest, "l2", durationMs, tallies.oursL2Rest);
-    }
+    const [oursL1, bentoL1Rounds] = await runRounds([l1.ours, l1.bento], "l1", durationMs, rounds);
+    const [oursL2, bentoL2Rounds, oursL2RestRounds] = await runRounds(
+      [l2.ours, l2.bento, l2.oursRest],
+      "l2",
+      durationMs,
+      rounds,
+    );
+    if (!oursL1 || !bentoL1Rounds || !oursL2 || !bentoL2Rounds || !oursL2RestRounds)
+      throw new Error("a contender ran no round");
+    const l1Ratios = roundRatios(oursL1, bentoL1Rounds);
+    const l2Ratios = roundRatios(oursL2, bentoL2Rounds);
 
-    const ours = { l1HitOpsPerSec: opsPerSec(tallies.oursL1), l2HitOpsPerSec: opsPerSec(tallies.oursL2) };
+    const ours = { l1HitOpsPerSec: opsPerSec(summed(oursL1)), l2HitOpsPerSec: opsPerSec(summed(oursL2)) };
     const bentocache = {
-      l1HitOpsPerSec: opsPerSec(tallies.bentoL1),
-      l2HitOpsPerSec: opsPerSec(tallies.bentoL2),
+      l1HitOpsPerSec: opsPerSec(summed(bentoL1Rounds)),
+      l2HitOpsPerSec: opsPerSec(summed(bentoL2Rounds)),
     };
-    const oursRest = opsPerSec(tallies.oursL2Rest);
+    const oursRest = opsPerSec(summed(oursL2RestRounds));
     const ratio = (a: number, b: number) => (b > 0 ? Math.round((a / b) * 1000) / 1000 : 0);
     const int = (n: number) => Math.round(n).toLocaleString("en-US");
+    const spread = (sorted: readonly number[]) =>
+      sorted.length === 0 ? "none" : `${sorted[0]?.toFixed(2)}× to ${sorted.at(-1)?.toFixed(2)}×`;
     return {
-      l1HitRatio: ratio(ours.l1HitOpsPerSec, bentocache.l1HitOpsPerSec),
-      l2HitRatio: ratio(ours.l2HitOpsPerSec, bentocache.l2HitOpsPerSec),
+      l1HitRatio: ratio(median(l1Ratios), 1),
+      l2HitRatio: ratio(median(l2Ratios), 1),
       ours: {
         l1HitOpsPerSec: Math.round(ours.l1HitOpsPerSec),
         l2HitOpsPerSec: Math.round(ours.l2HitOpsPerSec),
@@ -417,14 +451,14 @@ export async function runEngineVsBentocache(
         l2HitOpsPerSec: Math.round(bentocache.l2HitOpsPerSec),
       },
       notes: [
-        `Both sides read the sample origin's GPU record bodies (avg ${Math.round(bodyChars / lookups.length)} bytes of JSON, served in process) in one Node process, against the same redis-server; ${CONCURRENCY} reads in flight, ${int(Math.min(WARMUP_MS, durationMs))} ms warm-up, then ${ROUNDS} alternated rounds of ${int(durationMs)} ms per side and operation.`,
+        `Both sides read the sample origin's GPU record bodies (avg ${Math.round(bodyChars / lookups.length)} bytes of JSON, served in process) in one Node process, against the same redis-server; ${CONCURRENCY} reads in flight, ${int(Math.min(WARMUP_MS, durationMs))} ms warm-up, then ${rounds} rounds of ${int(durationMs)} ms per side and operation, the order turned round each round; each ratio is the median of the rounds' ratios (L1: ${spread(l1Ratios)}; L2: ${spread(l2Ratios)}), the ops/s the totals.`,
         `Ours: TieredCache as workers/index.ts builds it (production defaults: L1 ${int(L1_MAX_ENTRIES)} entries / 32 MiB, invalidation-log sync every ${SYNC_INTERVAL_MS} ms on the system clock, gpu class fresh 30 s); lookups from workers/routes, prebuilt, so route parsing is not counted.`,
         `bentocache 1.6.1: bentostore with memoryDriver (maxItems ${int(L1_MAX_ENTRIES)}, maxSize 32 MiB, default serialize) + redisDriver (ioredis), ttl 30 s, grace 10 min, read through getOrSet with the body text as the value; no bus and no tags.`,
         `L1 hit: ${HOT_KEYS} hot GPU records read round-robin. Ours pays its invalidation-log sync (one Redis round trip every ${SYNC_INTERVAL_MS} ms, over REST as in production) inside this figure; bentocache has no bus configured, so the cost of its cross-instance invalidation is not measured.`,
         `L2 hit: ${L2_KEYS} keys read in order with L1 capped at ${L2_RUN_L1_ENTRIES} entries on both sides, so every read misses L1, reads Redis once and refills L1 (with an eviction), as a real L2 hit does; every measured read was checked against each engine's own hit counters. redis-server (and, for REST, the bridge) competes with both engines for the same CPUs, so L2 figures move with the machine more than L1 figures do.`,
         `l2HitRatio is like for like: ours over ioredis (TCP) through a stand-in for the Upstash client. Ours over the REST bridge (production path, @upstash/redis → bridge → redis-server): ${int(oursRest)} ops/s (${ratio(oursRest, bentocache.l2HitOpsPerSec)}× bentocache).`,
         "Uneven by design: bentocache's L1 keeps entries JSON-serialized and parses one on every L1 hit (its default, required for maxSize); ours keeps the body string as served.",
-        "Uneven by design: an L2 hit is one HGETALL of a hash for ours (plus a SHA-256 ETag over the body for 304s) and one GET of a JSON string for bentocache; ours also indexes each L1 fill by tag, which bentocache does not do without tags (and with tags it would look up each tag's invalidation key on every read).",
+        "Uneven by design: an L2 hit is one HGETALL of a hash for ours (the ETag stored with the body) and one GET of a JSON string for bentocache; ours also indexes each L1 fill by tag, which bentocache does not do without tags (and with tags it would look up each tag's invalidation key on every read), and bounds each Redis call with a timeout and a circuit breaker.",
       ],
     };
   } finally {

@@ -10,7 +10,7 @@
  * ephemeral range, where the OS never hands out ports on its own, and it is reserved, for as
  * long as this process lives, with a file other processes of ours respect.
  */
-import { closeSync, mkdirSync, openSync, readFileSync, unlinkSync, writeSync } from "node:fs";
+import { closeSync, mkdirSync, openSync, readdirSync, readFileSync, unlinkSync, writeSync } from "node:fs";
 import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -73,6 +73,27 @@ function releaseAll(): void {
   reservedHere.clear();
 }
 
+/** Reservation directories swept in this process (once each). */
+const swept = new Set<string>();
+
+/**
+ * Removes the reservations of processes that have died (a test worker killed at the end of a
+ * run never reaches its exit handler), so the directory holds about what live processes hold.
+ */
+function sweepDeadReservations(directory: string): void {
+  if (swept.has(directory)) return;
+  swept.add(directory);
+  for (const name of readdirSync(directory)) {
+    const path = join(directory, name);
+    try {
+      const owner = Number(readFileSync(path, "utf8"));
+      if (!(Number.isInteger(owner) && owner > 0 && processAlive(owner))) unlinkSync(path);
+    } catch {
+      // gone meanwhile, or taken over by another sweep
+    }
+  }
+}
+
 /** Claims the port's reservation file; a file whose process has died is taken over. */
 function reserve(directory: string, port: number): boolean {
   const path = join(directory, String(port));
@@ -131,6 +152,7 @@ export async function freePort(options: FreePortOptions = {}): Promise<number> {
   const directory = options.reservationDirectory ?? DEFAULT_RESERVATION_DIRECTORY;
   const random = options.random ?? Math.random;
   mkdirSync(directory, { recursive: true });
+  sweepDeadReservations(directory);
   for (let attempt = 0; attempt < ATTEMPTS; attempt++) {
     const port = low + Math.floor(random() * (high - low));
     if (!reserve(directory, port)) continue;

@@ -79,6 +79,17 @@ describe("freePort", () => {
     expect(readFileSync(join(reservationDirectory, String(port)), "utf8")).toBe(String(process.pid));
   });
 
+  it("sweeps the reservations of dead processes on first use, and leaves live ones", async () => {
+    const reservationDirectory = mkdtempSync(join(tmpdir(), "ports-"));
+    const dead = deadPid();
+    for (const port of [low + 301, low + 302])
+      writeFileSync(join(reservationDirectory, String(port)), String(dead));
+    writeFileSync(join(reservationDirectory, String(low + 303)), String(process.ppid));
+    writeFileSync(join(reservationDirectory, String(low + 304)), "not a pid");
+    const port = await freePort({ reservationDirectory, random: draws(low + 305) });
+    expect(readdirSync(reservationDirectory).map(Number).sort()).toEqual([low + 303, port].sort());
+  });
+
   it("removes this process's reservations when it exits", () => {
     const reservationDirectory = mkdtempSync(join(tmpdir(), "ports-"));
     const script = `import { freePort } from ${JSON.stringify(join(import.meta.dirname, "../../../dev/local/ports.ts"))};
