@@ -6,7 +6,7 @@
 import { type ChildProcess, spawn } from "node:child_process";
 import { accessSync, constants } from "node:fs";
 import { delimiter, join } from "node:path";
-import { freePort } from "./ports";
+import { freePort } from "../support/ports";
 
 export class RedisServerNotFoundError extends Error {
   override readonly name = "RedisServerNotFoundError";

@@ -5,7 +5,7 @@
  */
 import { type ChildProcess, spawn } from "node:child_process";
 import { fileURLToPath } from "node:url";
-import { isPortFree } from "./ports";
+import { isPortFree } from "../support/ports";
 
 const projectRoot = fileURLToPath(new URL("../..", import.meta.url));
 

@@ -10,7 +10,7 @@ import { accessSync, constants } from "node:fs";
 import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { delimiter, join } from "node:path";
-import { isPortFree } from "../local/ports";
+import { isPortFree } from "../support/ports";
 import { renderVcl, VARNISH_PROBE_METHOD, VARNISH_ROLES, type VarnishBackend, type VarnishRole } from "./vcl";
 
 export class VarnishdNotFoundError extends Error {

@@ -17,7 +17,7 @@ import { compareStreamIds } from "../../../core/invalidation-log";
 import { startEventsServer } from "../../../dev/local/events-server";
 import { deliverEvents, originAdmin, syncTokenOf } from "../../../dev/local/marketplace-events";
 import { type MiniflareWorker, startMiniflareWorker } from "../../../dev/local/miniflare-worker";
-import { freePort } from "../../../dev/local/ports";
+import { freePort } from "../../../dev/support/ports";
 import { type OriginServer, startOriginServer } from "../../../dev/origin/server";
 import { type RunningVarnish, startVarnish } from "../../../dev/varnish/varnishd";
 import type { PurgeDispatcher } from "../../../lambdas/events/app";

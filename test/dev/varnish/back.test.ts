@@ -11,7 +11,7 @@ import {
 } from "@aws-sdk/client-cloudfront";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startCloudFrontFake } from "../../../dev/fakes/cloudfront-fake";
-import { freePort } from "../../../dev/local/ports";
+import { freePort } from "../../../dev/support/ports";
 import { type RunningVarnish, startVarnish } from "../../../dev/varnish/varnishd";
 import { ManualClock } from "../../support/manual-clock";
 import { ManualTimers } from "../../support/manual-timers";

@@ -4,7 +4,7 @@
  * copy's life, what bypasses the cache, and the PURGE protocol the Worker's purge endpoint uses.
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { freePort } from "../../../dev/local/ports";
+import { freePort } from "../../../dev/support/ports";
 import { type RunningVarnish, startVarnish } from "../../../dev/varnish/varnishd";
 import {
   answer,

@@ -4,7 +4,7 @@ import { createServer, type Server } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
-import { freePort, isPortFree, RESERVED_PORT_RANGE } from "../../../dev/local/ports";
+import { freePort, isPortFree, RESERVED_PORT_RANGE } from "../../../dev/support/ports";
 import { startWranglerDev, WranglerDevError } from "../../../dev/local/wrangler-dev";
 import { startVarnish, VarnishStartError } from "../../../dev/varnish/varnishd";
 
@@ -92,7 +92,7 @@ describe("freePort", () => {
 
   it("removes this process's reservations when it exits", () => {
     const reservationDirectory = mkdtempSync(join(tmpdir(), "ports-"));
-    const script = `import { freePort } from ${JSON.stringify(join(import.meta.dirname, "../../../dev/local/ports.ts"))};
+    const script = `import { freePort } from ${JSON.stringify(join(import.meta.dirname, "../../../dev/support/ports.ts"))};
       const ports = [await freePort({ reservationDirectory: ${JSON.stringify(reservationDirectory)} }), await freePort({ reservationDirectory: ${JSON.stringify(reservationDirectory)} })];
       process.stdout.write(JSON.stringify(ports));`;
     const child = spawnSync(process.execPath, ["--import", "tsx", "--input-type=module", "-e", script], {
