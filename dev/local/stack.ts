@@ -15,10 +15,10 @@
  */
 import { PUBLIC_DEV_TOKEN, startBridgeServer } from "../bridge/server";
 import { startOriginServer } from "../origin/server";
+import { freePort, isPortFree } from "../support/ports";
 import { findVarnishd, type RunningVarnish, startVarnish, VARNISH_INSTALL_HINT } from "../varnish/varnishd";
 import { startStackDashboard } from "./dashboard/stack-dashboard";
 import { startEventPipeline } from "./event-pipeline";
-import { freePort, isPortFree } from "../support/ports";
 import { findRedisServer, type RedisServerChild, startRedisServer } from "./redis-server";
 import { startWranglerDev } from "./wrangler-dev";
 

@@ -4,8 +4,8 @@ import { createServer, type Server } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
-import { freePort, isPortFree, RESERVED_PORT_RANGE } from "../../../dev/support/ports";
 import { startWranglerDev, WranglerDevError } from "../../../dev/local/wrangler-dev";
+import { freePort, isPortFree, RESERVED_PORT_RANGE } from "../../../dev/support/ports";
 import { startVarnish, VarnishStartError } from "../../../dev/varnish/varnishd";
 
 const { low, high } = RESERVED_PORT_RANGE;
