@@ -62,6 +62,16 @@ function processAlive(pid: number): boolean {
   }
 }
 
+/** Whether the reservation file names a live process; false when it is gone or holds no pid. */
+function heldByLiveProcess(path: string): boolean {
+  try {
+    const owner = Number(readFileSync(path, "utf8"));
+    return Number.isInteger(owner) && owner > 0 && processAlive(owner);
+  } catch {
+    return false;
+  }
+}
+
 function releaseAll(): void {
   for (const path of reservedHere) {
     try {
@@ -85,9 +95,9 @@ function sweepDeadReservations(directory: string): void {
   swept.add(directory);
   for (const name of readdirSync(directory)) {
     const path = join(directory, name);
+    if (heldByLiveProcess(path)) continue;
     try {
-      const owner = Number(readFileSync(path, "utf8"));
-      if (!(Number.isInteger(owner) && owner > 0 && processAlive(owner))) unlinkSync(path);
+      unlinkSync(path);
     } catch {
       // gone meanwhile, or taken over by another sweep
     }
@@ -108,13 +118,7 @@ function reserve(directory: string, port: number): boolean {
       return true;
     } catch (error) {
       if ((error as NodeJS.ErrnoException).code !== "EEXIST") throw error;
-      let owner = Number.NaN;
-      try {
-        owner = Number(readFileSync(path, "utf8"));
-      } catch {
-        // removed meanwhile: try again
-      }
-      if (Number.isInteger(owner) && owner > 0 && processAlive(owner)) return false;
+      if (heldByLiveProcess(path)) return false;
       try {
         unlinkSync(path);
       } catch {
