@@ -21,6 +21,7 @@ import {
   bodySizeBucket,
   bucketLowerBytes,
 } from "../lib/body-size";
+import { median } from "../lib/median";
 import type { BenchProfile } from "../lib/profile";
 import { COMPRESSION_FORMATS, type CompressionResults } from "../lib/results";
 import type { MixL2Traffic } from "./mix";
@@ -50,15 +51,6 @@ async function cpuMicros(work: () => Promise<unknown>): Promise<number> {
   await work();
   const spent = process.cpuUsage(before);
   return spent.user + spent.system;
-}
-
-function median(values: readonly number[]): number {
-  if (values.length === 0) return 0;
-  const sorted = [...values].sort((a, b) => a - b);
-  const middle = Math.floor(sorted.length / 2);
-  return sorted.length % 2 === 1
-    ? (sorted[middle] ?? 0)
-    : ((sorted[middle - 1] ?? 0) + (sorted[middle] ?? 0)) / 2;
 }
 
 /** The bodies the sample origin answers for `paths` now (200s only; a 404 is never stored in L2). */

@@ -28,6 +28,7 @@ import { MarketplaceStore } from "../../dev/origin/store";
 import { parseWorkerConfig } from "../../workers/config";
 import { REDIS_CLIENT_OPTIONS } from "../../workers/index";
 import { type RouteResolver, routes } from "../../workers/routes";
+import { median } from "../lib/median";
 
 export interface EngineVsBentocacheOptions {
   /** redis://127.0.0.1:PORT of a running redis-server (the bench starts it). */
@@ -323,14 +324,6 @@ function roundRatios(ours: readonly Tally[], theirs: readonly Tally[]): number[]
     .map((tally, round) => opsPerSec(tally) / opsPerSec(theirs[round] as Tally))
     .filter(Number.isFinite)
     .sort((a, b) => a - b);
-}
-
-function median(sorted: readonly number[]): number {
-  if (sorted.length === 0) return 0;
-  const middle = Math.floor(sorted.length / 2);
-  return sorted.length % 2 === 1
-    ? (sorted[middle] as number)
-    : ((sorted[middle - 1] as number) + (sorted[middle] as number)) / 2;
 }
 
 async function unlinkByPrefix(io: IORedis, prefix: string): Promise<void> {

@@ -4,6 +4,7 @@ import { fileURLToPath } from "node:url";
 import { promisify } from "node:util";
 import { describe, expect, it } from "vitest";
 import { bodySizeBucket, bucketLowerBytes } from "../../bench/lib/body-size";
+import { median } from "../../bench/lib/median";
 import { redisUsdPerMillionRequests, UPSTASH_PAYG_USD_PER_100K_COMMANDS } from "../../bench/lib/pricing";
 import { renderMarkdownSummary } from "../../bench/lib/report-markdown";
 import { renderChartSvg } from "../../bench/lib/report-svg";
@@ -53,6 +54,17 @@ describe("percentiles", () => {
     expect(percentiles(samples)).toEqual({ count: 200, p50: 100, p99: 198, max: 200 });
     expect(percentiles([7])).toEqual({ count: 1, p50: 7, p99: 7, max: 7 });
     expect(percentiles([])).toEqual({ count: 0, p50: 0, p99: 0, max: 0 });
+  });
+});
+
+describe("median", () => {
+  it("is the middle value, the mean of the two middle ones for an even count, 0 for none; input left as given", () => {
+    const values = [3, 1, 2];
+    expect(median(values)).toBe(2);
+    expect(values).toEqual([3, 1, 2]);
+    expect(median([0.9, 1.4, 1.1, 0.7])).toBeCloseTo(1.0);
+    expect(median([5])).toBe(5);
+    expect(median([])).toBe(0);
   });
 });
 
