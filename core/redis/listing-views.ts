@@ -49,7 +49,7 @@ export const VIEW_READ_OUTCOMES = {
   ok: "ok",
   /** The views were never warmed (or Redis lost them): ask the origin, and warm them. */
   notReady: "not-ready",
-  /** A listed record is missing or newer than its view: ask the origin. */
+  /** A listed record is missing, newer than its view, or indexed outside its filter: ask the origin. */
   incomplete: "incomplete",
 } as const;
 export type ViewReadOutcome = (typeof VIEW_READ_OUTCOMES)[keyof typeof VIEW_READ_OUTCOMES];

@@ -3,7 +3,7 @@
  * its end, and hands back what it printed. Asynchronous on purpose: a server the script talks to
  * may live in the test's own process. A run past `timeoutMs` is killed and fails the test.
  */
-import { spawn } from "node:child_process";
+import { type ChildProcessWithoutNullStreams, spawn } from "node:child_process";
 import { fileURLToPath } from "node:url";
 import { within } from "./within";
 
@@ -24,6 +24,13 @@ export function runScript(
     cwd: projectRoot,
     env: options.env,
   });
+  return within(runToEnd(child), options.timeoutMs ?? 20_000, `${script} ${args.join(" ")}`).finally(() =>
+    child.kill(),
+  );
+}
+
+/** What a child printed, once it has closed; its output drains meanwhile, so it never blocks on a write. */
+export function runToEnd(child: ChildProcessWithoutNullStreams): Promise<ScriptRun> {
   let stdout = "";
   let stderr = "";
   child.stdout.on("data", (chunk: Buffer) => {
@@ -32,11 +39,8 @@ export function runScript(
   child.stderr.on("data", (chunk: Buffer) => {
     stderr += chunk.toString();
   });
-  const ended = new Promise<ScriptRun>((resolve, reject) => {
+  return new Promise<ScriptRun>((resolve, reject) => {
     child.on("error", reject);
     child.on("close", (code) => resolve({ code, stdout, stderr }));
   });
-  return within(ended, options.timeoutMs ?? 20_000, `${script} ${args.join(" ")}`).finally(() =>
-    child.kill(),
-  );
 }

@@ -21,6 +21,7 @@ import { DEFAULT_LOCAL_TOKEN } from "../../../dev/local/stack";
 import { readStackState, STACK_STATE_ENV } from "../../../dev/local/stack-state";
 import { findVarnishd } from "../../../dev/varnish/varnishd";
 import { parseWorkerConfig } from "../../../workers/config";
+import { runToEnd, type ScriptRun } from "../../support/run-script";
 
 const projectRoot = fileURLToPath(new URL("../../..", import.meta.url));
 
@@ -87,19 +88,8 @@ function envWithoutStackSettings(): NodeJS.ProcessEnv {
  * Runs a command line exactly as printed, through the shell a user would paste it into. Not
  * spawnSync: the stack's output must keep draining meanwhile, or its writes would block it.
  */
-function runAsPrinted(
-  commandLine: string,
-): Promise<{ status: number | null; stdout: string; stderr: string }> {
-  const run = spawn("sh", ["-c", commandLine], { cwd: projectRoot, env: envWithoutStackSettings() });
-  let stdout = "";
-  let stderr = "";
-  run.stdout.on("data", (chunk: Buffer) => {
-    stdout += chunk.toString();
-  });
-  run.stderr.on("data", (chunk: Buffer) => {
-    stderr += chunk.toString();
-  });
-  return new Promise((resolve) => run.once("close", (status) => resolve({ status, stdout, stderr })));
+function runAsPrinted(commandLine: string): Promise<ScriptRun> {
+  return runToEnd(spawn("sh", ["-c", commandLine], { cwd: projectRoot, env: envWithoutStackSettings() }));
 }
 
 interface OutputLine {
@@ -371,7 +361,7 @@ describe("npm start (local stack)", () => {
           // The Worker's last log read started no later than this request's answer.
           const lastEdgeRequestAt = Date.now();
           const sent = await runAsPrinted(tryEvent);
-          expect(sent.status, `${sent.stdout}\n${sent.stderr}`).toBe(0);
+          expect(sent.code, `${sent.stdout}\n${sent.stderr}`).toBe(0);
           const sentLines = sent.stdout.split("\n");
           expect(sentLines).toContain(`events: 202 from ${services.get("events")}`);
           expect(sent.stdout).toMatch(/^ {2}booking\.created evt-\S+: applied, purge done$/m);
@@ -420,7 +410,7 @@ describe("npm start (local stack)", () => {
 
           // The command the booking printed cancels it, and the edge shows the GPU free again.
           const cancelled = await runAsPrinted(next);
-          expect(cancelled.status, `${cancelled.stdout}\n${cancelled.stderr}`).toBe(0);
+          expect(cancelled.code, `${cancelled.stdout}\n${cancelled.stderr}`).toBe(0);
           expect(cancelled.stdout).toMatch(/^ {2}booking\.cancelled evt-\S+: applied, purge done$/m);
           expect(cancelled.stdout).toMatch(
             /^edge: \/v1\/gpus\/gpu-00001 shows "status":"available" after \d+ ms$/m,
